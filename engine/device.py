@@ -1,0 +1,30 @@
+"""Where and in which precision inference runs: CUDA (bf16, else fp16), Apple MPS, else CPU fp32."""
+from __future__ import annotations
+
+import torch
+
+
+def resolve_device(preference: str | torch.device | None = None) -> torch.device:
+    if preference is not None:
+        device = torch.device(preference)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'cpu'")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def inference_dtype(device: torch.device) -> torch.dtype:
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def generator_for(seed: int) -> torch.Generator:
+    # Latents are drawn on the CPU so a seed means the same z on every device.
+    return torch.Generator(device="cpu").manual_seed(int(seed))

@@ -1,0 +1,126 @@
+"""engine.load(): a registered name or a model folder -> a ready Translator; engine.save_model()."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .contract import InputContract
+from .device import resolve_device
+from .errors import ModelError
+from .families import family_spec
+from .hub import fetch_from_hub, hub_repo_for
+from .manifest import ModelCard, find_card, model_cards
+from .model_format import read_config, read_tensors, sha256_file, split_by_role, write_model_folder, join_roles
+from .nets import build_network
+from .translator import Translator
+
+logger = logging.getLogger(__name__)
+
+
+def list_models() -> list[ModelCard]:
+    """Every model in the manifest, with its contract and whether its files are on disk."""
+    return model_cards()
+
+
+def how_to_get(name: str) -> str:
+    family = name.split(".", 1)[0]
+    return (
+        f"train it with `python -m trainers train {family} --data DIR --out runs/{name} --recipe trainers/recipes/{name}.toml` "
+        f"then `python -m trainers export runs/{name} --name {name}`, or convert a released checkpoint with "
+        f"`python -m engine convert --family {family} SRC --out weights/{name}`"
+    )
+
+
+def _ensure_files(card: ModelCard) -> None:
+    missing = card.missing_files
+    if not missing:
+        return
+    repo = hub_repo_for(card.entry)
+    if repo is None:
+        raise ModelError(f"model {card.name!r} is missing {', '.join(str(card.folder / m) for m in missing)}; {how_to_get(card.name)}")
+    fetch_from_hub(name=card.name, files=missing, folder=card.folder, repo_id=repo, revision=(card.entry.get("hub") or {}).get("revision"))
+
+
+def _verify(card: ModelCard) -> None:
+    for file, expected in card.files.items():
+        actual = sha256_file(card.folder / file)
+        if actual != expected:
+            raise ModelError(
+                f"{card.folder / file} does not match its checksum in the manifest (sha256 {actual[:12]}… != {expected[:12]}…); "
+                "the file is corrupt or from another export: download or export it again"
+            )
+
+
+def build_networks(config: dict) -> dict[str, nn.Module]:
+    networks = {}
+    for role, spec in config["networks"].items():
+        try:
+            networks[role] = build_network(spec["arch"], **spec.get("kwargs", {}))
+        except (KeyError, ValueError) as exc:
+            raise ModelError(f"config.json network {role!r} cannot be built: {exc}") from exc
+    return networks
+
+
+def load_folder(folder: Path, *, device: str | torch.device | None = None) -> Translator:
+    folder = Path(folder)
+    config = read_config(folder)
+    family_spec(config["family"])
+    networks = build_networks(config)
+    roles, extras = split_by_role(read_tensors(folder))
+    for role, net in networks.items():
+        if role not in roles:
+            raise ModelError(f"the weights in {folder} have no tensors for network {role!r} named in config.json; re-export the model")
+        try:
+            net.load_state_dict(roles[role], strict=True)
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0:3]
+            raise ModelError(
+                f"the weights in {folder} do not fit the network {role!r} described in its config.json "
+                f"({' '.join(first)}); the config and weights come from different exports"
+            ) from exc
+    target = resolve_device(device)
+    for net in networks.values():
+        net.eval().requires_grad_(False).to(target)
+        if target.type == "cuda":
+            net.to(memory_format=torch.channels_last)
+    return Translator(config=config, networks=networks, extras=extras, device=target, folder=folder)
+
+
+def load(name_or_folder: str | Path, device: str | torch.device | None = None) -> Translator:
+    """A registered model name (see list_models) or the path of a model folder -> Translator."""
+    path = Path(name_or_folder)
+    if path.is_dir():
+        return load_folder(path, device=device)
+    card = find_card(str(name_or_folder))
+    _ensure_files(card)
+    _verify(card)
+    return load_folder(card.folder, device=device)
+
+
+def save_model(
+    folder: Path,
+    *,
+    name: str,
+    family: str,
+    task: str,
+    contract: InputContract,
+    networks: dict[str, tuple[str, dict, nn.Module]],
+    extras: dict[str, torch.Tensor] | None = None,
+    storage: str = "fp32",
+    extra_config: dict | None = None,
+) -> dict[str, str]:
+    """Write a model folder (config + safetensors). networks: role -> (arch, kwargs, module)."""
+    family_spec(family)
+    config = {
+        "name": name,
+        "family": family,
+        "task": task,
+        "networks": {role: {"arch": arch, "kwargs": kwargs} for role, (arch, kwargs, _) in networks.items()},
+        "contract": contract.to_dict(),
+        **(extra_config or {}),
+    }
+    state = {role: {k: v for k, v in module.state_dict().items()} for role, (_, _, module) in networks.items()}
+    return write_model_folder(Path(folder), config=config, tensors=join_roles(state, extras), storage=storage)

@@ -1,0 +1,1 @@
+"""GANvas training and evaluation."""
