@@ -1,0 +1,93 @@
+"""python -m trainers {train,export,edges,evaluate,segmenter,judge,bench} ... (see --help)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .config import CONFIGS, build_config, describe_fields, load_recipe, parse_set_args
+
+COMMANDS = ("train", "export", "edges", "evaluate", "segmenter", "judge")
+
+
+def _train(argv: list[str]) -> None:
+    families = ", ".join(CONFIGS)
+    p = argparse.ArgumentParser(
+        prog="python -m trainers train",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=f"Train a GANvas model. Families: {families}.",
+        epilog="settings (--set key=value) and their defaults:\n" + "\n".join(f"[{f}]\n{describe_fields(f)}" for f in CONFIGS),
+    )
+    p.add_argument("family", nargs="?", choices=list(CONFIGS), help="model family (optional with --resume)")
+    p.add_argument("--data", help="dataset folder")
+    p.add_argument("--out", type=Path, help="run directory (checkpoints, samples, losses)")
+    p.add_argument("--recipe", type=Path, help="TOML recipe, e.g. trainers/recipes/pix2pix.facades.toml")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    args = p.parse_args(argv)
+    from .loop import train
+
+    if args.resume:
+        cfg_file = args.resume / "config.json"
+        if not cfg_file.is_file():
+            raise ValueError(f"{args.resume} is not a run directory (no config.json)")
+        family = json.loads(cfg_file.read_text())["family"]
+        train(build_config(family), run_dir=args.resume, resume=True)
+        return
+    if not args.family or not args.data or not args.out:
+        p.error("family, --data and --out are required (or --resume RUN_DIR)")
+    overrides = {"data": args.data, **parse_set_args(args.overrides)}
+    cfg = build_config(args.family, recipe=args.recipe, overrides=overrides)
+    args.out.mkdir(parents=True, exist_ok=True)
+    card = load_recipe(args.recipe).get("card", {}) if args.recipe else {}
+    if args.recipe:
+        card = {**card, "recipe": str(args.recipe)}
+    (args.out / "card.json").write_text(json.dumps(card, indent=1))
+    train(cfg, run_dir=args.out)
+
+
+def _export(argv: list[str]) -> None:
+    p = argparse.ArgumentParser(prog="python -m trainers export", description="Export a run as an engine model folder.")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--name", required=True, help="FAMILY.TAG, e.g. pix2pix.facades")
+    p.add_argument("--int8", action="store_true", help="int8 weights per output channel (4x smaller)")
+    p.add_argument("--fp16", action="store_true")
+    p.add_argument("--out", type=Path, help="model folder (default weights/NAME, registered in weights/manifest.json)")
+    args = p.parse_args(argv)
+    from .export import export_run
+
+    storage = "int8" if args.int8 else "fp16" if args.fp16 else "fp32"
+    entry = export_run(args.run_dir, name=args.name, storage=storage, out=args.out)
+    print(f"exported {args.name}: {entry['size_bytes'] / 2**20:.2f} MiB ({storage}), max |engine - trainer| = {entry['export_max_abs_diff']:.2e}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print(f"usage: python -m trainers {{{','.join(COMMANDS)}}} ... ; add --help after a command for its options")
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    command, rest = argv[0], argv[1:]
+    try:
+        if command == "train":
+            _train(rest)
+        elif command == "export":
+            _export(rest)
+        elif command == "edges":
+            from .data.edges_cli import main as edges_main
+
+            edges_main(rest)
+        else:
+            from .evaluation import commands
+
+            getattr(commands, f"{command}_main")(rest)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

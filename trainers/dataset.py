@@ -1,0 +1,141 @@
+"""The training set in memory, and the batches drawn from it.
+
+Files are decoded once into uint8 tensors (the datasets are small); each step draws its batch and
+its augmentation from a generator seeded by (seed, step, rank), so a batch is a pure function of
+the step: a resumed run sees exactly the batches the uninterrupted one would have.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .data.augment import random_resized_crop_flip, stack_nchw
+from .data.folders import load_aligned, load_labeled, load_photos, load_unaligned, split_holdout
+
+logger = logging.getLogger(__name__)
+
+
+def palette_rgb(cfg: TrainConfig) -> np.ndarray:
+    if not cfg.palette:
+        raise ValueError("label inputs need a palette: set `palette = [[name, r, g, b], ...]` in the recipe")
+    return np.array([row[1:4] for row in cfg.palette], dtype=np.uint8)
+
+
+def _resize(images: list[np.ndarray], size: tuple[int, int], *, nearest: bool) -> list[np.ndarray]:
+    h, w = size
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA
+    return [a if a.shape[:2] == (h, w) else cv2.resize(a, (w, h), interpolation=interp) for a in images]
+
+
+def _sketches(photos: list[np.ndarray], *, line_width: int) -> list[np.ndarray]:
+    from engine.edges import photo_to_sketch
+
+    return [photo_to_sketch(p, line_width=line_width) for p in photos]
+
+
+@dataclass
+class TrainingSet:
+    """uint8 N x C x H x W tensors. `inputs`/`targets` for paired layouts; `targets` alone for
+    unpaired domains A (`inputs`) and B (`targets`) whose counts differ."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    paired: bool
+    files: list[str]
+    held_out: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return max(len(self.inputs), len(self.targets))
+
+
+def _holdout(items: list, files: list[str], cfg: TrainConfig) -> tuple[list[int], list[str]]:
+    if cfg.holdout <= 0:
+        return list(range(len(files))), []
+    train, val = split_holdout(len(files), fraction=cfg.holdout, seed=cfg.seed)
+    return train, [files[i] for i in val]
+
+
+def load_training_set(cfg: TrainConfig) -> TrainingSet:
+    """Read cfg.data in cfg.layout, hold out cfg.holdout, resize once to the load size."""
+    root = Path(cfg.data)
+    limit = cfg.limit or None
+    size = (cfg.load_size, round(cfg.load_size * getattr(cfg, "aspect", 1.0)))
+    split = root / "train" if (root / "train").is_dir() else root
+    if cfg.layout == "aligned":
+        pairs = load_aligned(split, direction=cfg.direction, limit=limit)
+        inputs, targets, files = pairs.inputs, pairs.targets, pairs.files
+        if cfg.input_kind == "labels":
+            from engine.labels import snap_to_palette
+
+            inputs = [snap_to_palette(a, palette_rgb(cfg)) for a in inputs]
+    elif cfg.layout == "labeled":
+        labeled = load_labeled(split, root / f"{split.name}_labels", palette=None)
+        inputs, targets, files = labeled.labels[:limit], labeled.photos[:limit], labeled.files[:limit]
+    elif cfg.layout == "photos":
+        photos = load_photos(root, limit=limit)
+        targets, files = photos.images, photos.files
+        inputs = [None] * len(targets)
+    elif cfg.layout == "unaligned":
+        a, b = load_unaligned(root, limit=limit)
+        keep_a, held_a = _holdout(a.images, a.files, cfg)
+        keep_b, held_b = _holdout(b.images, b.files, cfg)
+        ta = stack_nchw(_resize([a.images[i] for i in keep_a], size, nearest=False))
+        tb = stack_nchw(_resize([b.images[i] for i in keep_b], size, nearest=False))
+        return TrainingSet(inputs=ta, targets=tb, paired=False, files=a.files + b.files, held_out=held_a + held_b)
+    else:
+        raise ValueError(f"unknown layout {cfg.layout!r}; valid: aligned, unaligned, labeled, photos")
+    keep, held = _holdout(targets, files, cfg)
+    targets = _resize([targets[i] for i in keep], size, nearest=False)
+    if cfg.input_kind == "sketch":
+        # Sketches are computed at the load size so the pen width matches what the app draws.
+        inputs = _sketches(targets, line_width=cfg.line_width)
+    else:
+        inputs = _resize([inputs[i] for i in keep], size, nearest=cfg.input_kind == "labels")
+    logger.info("loaded %d training images from %s (%d held out)", len(targets), root, len(held))
+    return TrainingSet(
+        inputs=stack_nchw(inputs), targets=stack_nchw(targets), paired=True, files=[files[i] for i in keep], held_out=held
+    )
+
+
+def step_generator(*, seed: int, step: int, rank: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
+
+
+def _indices(n: int, *, batch: int, seed: int, step: int, rank: int, world: int) -> torch.Tensor:
+    """Walk through a fresh permutation every epoch; ranks take interleaved slices."""
+    per_step = batch * world
+    steps_per_epoch = max(1, n // per_step)
+    epoch, k = divmod(step, steps_per_epoch)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 7919 + epoch))
+    if n < per_step:
+        perm = perm.repeat(per_step // n + 1)
+    start = k * per_step + rank * batch
+    return perm[start : start + batch]
+
+
+def draw_batch(
+    data: TrainingSet, cfg: TrainConfig, *, step: int, device: torch.device, rank: int = 0, world: int = 1
+) -> dict[str, torch.Tensor]:
+    """The step's batch on the device: {"input": uint8, "target": uint8}, augmented identically."""
+    gen = step_generator(seed=cfg.seed, step=step, rank=rank)
+    crop = cfg.crop_size
+    if data.paired:
+        idx = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
+        pair = [data.inputs[idx].to(device, non_blocking=True), data.targets[idx].to(device, non_blocking=True)]
+        load = min(pair[1].shape[-2:])
+        inp, tgt = random_resized_crop_flip(
+            pair, load_size=load, crop_size=crop, flip=True, nearest=[cfg.input_kind == "labels", False], generator=gen
+        )
+        return {"input": inp, "target": tgt, "generator": gen}
+    ia = _indices(len(data.inputs), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
+    ib = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed + 1, step=step, rank=rank, world=world)
+    a, b = data.inputs[ia].to(device), data.targets[ib].to(device)
+    (a,) = random_resized_crop_flip([a], load_size=min(a.shape[-2:]), crop_size=crop, flip=True, nearest=[False], generator=gen)
+    (b,) = random_resized_crop_flip([b], load_size=min(b.shape[-2:]), crop_size=crop, flip=True, nearest=[False], generator=gen)
+    return {"input": a, "target": b, "generator": gen}

@@ -1,0 +1,124 @@
+"""What every family trainer provides to the shared loop (trainers/loop.py).
+
+A family builds its networks and optimizers from its config, turns a uint8 batch into network
+inputs, runs one optimisation step, draws preview columns, and says what to export. Adding a
+family: subclass `FamilyTrainer`, register it in trainers/families/__init__.py, add its config.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from torch import nn
+
+from engine.contract import InputContract, PaletteEntry
+from engine.labels import encode_labels
+
+from ..config import TrainConfig
+from ..data.augment import to_model_range
+from ..data.sketch_augment import augment_sketches
+
+
+class FamilyTrainer:
+    task: str = ""
+
+    def __init__(self, cfg: TrainConfig, *, device: torch.device) -> None:
+        self.cfg = cfg
+        self.device = device
+        self.networks: dict[str, nn.Module] = {}  # everything trained, discriminators included
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.use_amp = cfg.amp and device.type == "cuda"
+
+    # ----- shared helpers -----
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.use_amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def adam(self, params: object, *, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+        fused = self.device.type == "cuda"
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
+
+    def input_channels(self) -> int:
+        kind = self.cfg.input_kind
+        if kind == "sketch":
+            return 1
+        if kind == "labels":
+            return len(self.cfg.palette) if getattr(self.cfg, "label_encoding", "onehot") == "onehot" else 3
+        return 3
+
+    def contract(self) -> InputContract:
+        cfg = self.cfg
+        palette = tuple(PaletteEntry(str(row[0]), tuple(int(v) for v in row[1:4])) for row in cfg.palette)
+        return InputContract(
+            kind=cfg.input_kind,
+            size=max(cfg.crop_size, round(cfg.crop_size * getattr(cfg, "aspect", 1.0))),
+            channels=self.input_channels(),
+            palette=palette if cfg.input_kind == "labels" else (),
+            label_encoding=getattr(cfg, "label_encoding", "onehot"),
+            **self.contract_extras(),
+        )
+
+    def contract_extras(self) -> dict:
+        return {}
+
+    def encode_input(self, x: torch.Tensor, *, generator: torch.Generator | None, training: bool) -> torch.Tensor:
+        """uint8 batch (sketch ink 0, label ids, or RGB) -> the generator's input."""
+        kind = self.cfg.input_kind
+        if kind == "labels":
+            return encode_labels(x[:, 0].long(), self.contract())
+        x = to_model_range(x)
+        if kind == "sketch" and training and self.cfg.sketch_augment and generator is not None:
+            x = augment_sketches(x, generator=generator)
+        return x
+
+    def preview_input(self, x: torch.Tensor) -> torch.Tensor:
+        """A uint8 input batch as RGB in [-1, 1] for sample grids."""
+        if self.cfg.input_kind == "labels":
+            pal = torch.tensor([row[1:4] for row in self.cfg.palette], dtype=torch.float32, device=x.device)
+            return (pal[x[:, 0].long()].permute(0, 3, 1, 2) / 127.5 - 1.0).contiguous()
+        x = to_model_range(x)
+        return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+    # ----- what each family implements -----
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Columns of the sample grid, each N x 3 x H x W in [-1, 1]."""
+        raise NotImplementedError
+
+    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
+        raise NotImplementedError
+
+    def export_extras(self, data: object) -> tuple[dict[str, torch.Tensor], dict]:
+        """Extra tensors and config entries shipped with the model (e.g. SPADE style controls)."""
+        return {}, {}
+
+    def extra_state(self) -> dict:
+        """Anything besides networks and optimizers a resume needs (e.g. image pools)."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+
+def set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad_(flag)
+
+
+def init_weights(net: nn.Module, *, gain: float = 0.02) -> nn.Module:
+    """N(0, 0.02) convs and N(1, 0.02) norm scales, as the pix2pix/CycleGAN code initialises."""
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            weight = getattr(m, "weight_orig", m.weight)
+            nn.init.normal_(weight, 0.0, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+    return net

@@ -1,0 +1,73 @@
+"""pix2pix (Isola et al. 2017): U-Net generator, 70x70 conditional PatchGAN, GAN + lambda * L1.
+
+Paper-to-code: G maps input x to fake y; D sees (x, y) pairs; D is trained on real (x, y) and
+fake (x, G(x)) with the loss halved, G on fooling D plus lambda_l1 * |y - G(x)|.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.nets import UnetGenerator
+
+from ..config import Pix2PixConfig
+from ..discriminators import PatchDiscriminator
+from ..losses import gan_loss
+from .base import FamilyTrainer, init_weights, set_requires_grad
+
+
+class Pix2PixTrainer(FamilyTrainer):
+    task = "image-to-image translation (pix2pix)"
+
+    def __init__(self, cfg: Pix2PixConfig, *, device: torch.device) -> None:
+        super().__init__(cfg, device=device)
+        self.g_kwargs = dict(
+            in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout
+        )
+        self.G = init_weights(UnetGenerator(**self.g_kwargs)).to(device)
+        self.D = init_weights(
+            PatchDiscriminator(in_channels=self.input_channels() + 3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm)
+        ).to(device)
+        self.networks = {"G": self.G, "D": self.D}
+        betas = (cfg.beta1, 0.999)
+        self.optimizers = {"G": self.adam(self.G.parameters(), lr=cfg.lr, betas=betas), "D": self.adam(self.D.parameters(), lr=cfg.lr, betas=betas)}
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        cfg = self.cfg
+        x = self.encode_input(batch["input"], generator=batch.get("generator"), training=True)
+        real = batch["target"].float() / 127.5 - 1.0
+        with self.autocast():
+            fake = self.G(x)
+        # D: real pairs vs fake pairs (fake detached), halved so D learns slower than G.
+        set_requires_grad([self.D], True)
+        self.optimizers["D"].zero_grad(set_to_none=True)
+        with self.autocast():
+            loss_d = 0.5 * (
+                gan_loss(self.D(torch.cat([x, fake.detach()], 1)), real=False, mode=cfg.gan_mode)
+                + gan_loss(self.D(torch.cat([x, real], 1)), real=True, mode=cfg.gan_mode)
+            )
+        loss_d.backward()
+        self.optimizers["D"].step()
+        # G: fool D, stay close to the target.
+        set_requires_grad([self.D], False)
+        self.optimizers["G"].zero_grad(set_to_none=True)
+        with self.autocast():
+            loss_gan = gan_loss(self.D(torch.cat([x, fake], 1)), real=True, mode=cfg.gan_mode, for_discriminator=False)
+            loss_l1 = F.l1_loss(fake.float(), real)
+            loss_g = loss_gan + cfg.lambda_l1 * loss_l1
+        loss_g.backward()
+        self.optimizers["G"].step()
+        return {"G_gan": loss_gan.item(), "G_l1": loss_l1.item(), "D": loss_d.item()}
+
+    @torch.no_grad()
+    def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        x = self.encode_input(batch["input"], generator=None, training=False)
+        self.G.eval()
+        with self.autocast():
+            fake = self.G(x).float()
+        self.G.train()
+        return [self.preview_input(batch["input"]), fake, batch["target"].float() / 127.5 - 1.0]
+
+    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
+        return {"G": ("unet", self.g_kwargs, self.G)}

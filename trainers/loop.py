@@ -1,0 +1,242 @@
+"""The training loop every family shares: schedule, progress, samples, checkpoints, resume, DDP.
+
+Learning rates stay constant for `epochs`, then decay linearly to zero over `epochs_decay` (the
+pix2pix/CycleGAN schedule). Each step reseeds torch from (seed, step, rank), and batches are a
+function of the step (trainers/dataset.py), so a resumed run continues exactly where it stopped.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .checkpoint import latest_checkpoint, load_checkpoint, restore_rng, rng_state, save_checkpoint
+from .config import TrainConfig
+from .dataset import TrainingSet, draw_batch, load_training_set
+from .families import trainer_class
+from .families.base import FamilyTrainer
+
+logger = logging.getLogger(__name__)
+
+try:
+    from tqdm.auto import tqdm
+except ImportError:  # progress bars are a nicety
+    tqdm = None
+
+
+@dataclasses.dataclass
+class Distributed:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed() -> Distributed:
+    """torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; one process otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Distributed()
+    import torch.distributed as dist
+
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend=backend)
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local)
+    return Distributed(rank=dist.get_rank(), world=world, local_rank=local)
+
+
+def pick_device(cfg: TrainConfig, dist: Distributed) -> torch.device:
+    if cfg.device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", dist.local_rank)
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(cfg.device)
+
+
+def total_steps(cfg: TrainConfig, n_images: int, world: int) -> tuple[int, int]:
+    """(steps at constant lr, total steps)."""
+    per_epoch = max(1, n_images // (cfg.batch_size * world))
+    constant, total = cfg.epochs * per_epoch, (cfg.epochs + cfg.epochs_decay) * per_epoch
+    if cfg.max_steps:
+        scale = cfg.max_steps / max(total, 1)
+        constant, total = round(constant * scale), cfg.max_steps
+    return constant, total
+
+
+def make_schedulers(family: FamilyTrainer, *, constant: int, total: int) -> dict[str, torch.optim.lr_scheduler.LRScheduler]:
+    decay = max(1, total - constant)
+
+    def factor(step: int) -> float:
+        return 1.0 if step < constant else max(0.0, 1.0 - (step - constant) / decay)
+
+    return {name: torch.optim.lr_scheduler.LambdaLR(opt, factor) for name, opt in family.optimizers.items()}
+
+
+def wrap_ddp(family: FamilyTrainer, dist: Distributed) -> None:
+    """Swap each network attribute for its DDP wrapper; family.networks keeps the plain modules."""
+    if dist.world <= 1:
+        return
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    for name, net in family.networks.items():
+        if getattr(family, name, None) is net and any(p.requires_grad for p in net.parameters()):
+            ids = [dist.local_rank] if net_device(net).type == "cuda" else None
+            setattr(family, name, DDP(net, device_ids=ids, broadcast_buffers=False, find_unused_parameters=True))
+
+
+def net_device(net: torch.nn.Module) -> torch.device:
+    return next(net.parameters()).device
+
+
+def save_grid(columns: list[torch.Tensor], path: Path, *, rows: int = 4) -> None:
+    """input | output | target ... one row per sample, as a PNG."""
+    cols = [c[:rows].float().clamp(-1, 1).cpu() for c in columns]
+    grid = torch.cat([torch.cat(list(c), dim=1) for c in cols], dim=2)
+    a = ((grid.permute(1, 2, 0).numpy() + 1.0) * 127.5 + 0.5).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(a).save(path)
+
+
+class LossLog:
+    """losses.csv, and TensorBoard when it is installed."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / "losses.csv"
+        self.writer = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+        except ImportError:
+            pass
+
+    def add(self, step: int, losses: dict[str, float]) -> None:
+        new = not self.path.exists()
+        with open(self.path, "a", newline="") as fh:
+            w = csv.writer(fh)
+            if new:
+                w.writerow(["step", *losses])
+            w.writerow([step, *(f"{v:.5f}" for v in losses.values())])
+        if self.writer is not None:
+            for k, v in losses.items():
+                self.writer.add_scalar(f"loss/{k}", v, step)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def train(cfg: TrainConfig, *, run_dir: Path, resume: bool = False, data: TrainingSet | None = None) -> FamilyTrainer:
+    run_dir = Path(run_dir)
+    dist = setup_distributed()
+    device = pick_device(cfg, dist)
+    if device.type == "cpu":
+        torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
+    torch.manual_seed(cfg.seed)
+    start_step, wall_before = 0, 0.0
+    state = None
+    if resume:
+        path = latest_checkpoint(run_dir)
+        if path is None:
+            raise ValueError(f"nothing to resume: {run_dir}/checkpoints has no checkpoint")
+        state = load_checkpoint(path)
+        saved = state["config"]
+        cfg = type(cfg)(**saved)  # the run's own settings win over the command line's
+        start_step, wall_before = int(state["step"]), float(state.get("wall_time_s", 0.0))
+        logger.info("resuming %s from step %d", run_dir, start_step)
+    family = trainer_class(cfg.family)(cfg, device=device)
+    data = data if data is not None else load_training_set(cfg)
+    constant, total = total_steps(cfg, len(data), dist.world)
+    schedulers = make_schedulers(family, constant=constant, total=total)
+    if state is not None:
+        for name, net in family.networks.items():
+            net.load_state_dict(state["networks"][name])
+        for name, opt in family.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        for name, sched in schedulers.items():
+            sched.load_state_dict(state["schedulers"][name])
+        family.load_extra_state(state.get("extra", {}))
+        restore_rng(state["rng"])
+    wrap_ddp(family, dist)
+    if cfg.compile:
+        for name in ("G", "D"):
+            if hasattr(family, name):
+                setattr(family, name, torch.compile(getattr(family, name)))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if dist.main:
+        _write_json(run_dir / "config.json", {"family": cfg.family, **dataclasses.asdict(cfg)})
+        _write_json(run_dir / "data.json", {"train_files": data.files, "held_out_files": data.held_out})
+    log = LossLog(run_dir) if dist.main else None
+    per_epoch = max(1, len(data) // (cfg.batch_size * dist.world))
+    bar = tqdm(total=total, initial=start_step, unit="step", disable=not dist.main, dynamic_ncols=True) if tqdm else None
+    t0 = time.perf_counter()
+    sums: dict[str, float] = {}
+    count = 0
+
+    def checkpoint(step: int) -> None:
+        if not dist.main:
+            return
+        state = {
+            "step": step,
+            "family": cfg.family,
+            "config": dataclasses.asdict(cfg),
+            "networks": {n: net.state_dict() for n, net in family.networks.items()},
+            "optimizers": {n: o.state_dict() for n, o in family.optimizers.items()},
+            "schedulers": {n: s.state_dict() for n, s in schedulers.items()},
+            "rng": rng_state(),
+            "extra": family.extra_state(),
+            "wall_time_s": wall_before + time.perf_counter() - t0,
+            "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
+        }
+        save_checkpoint(run_dir, state, step=step, keep=cfg.keep_checkpoints)
+
+    step = start_step
+    for step in range(start_step, total):
+        torch.manual_seed((cfg.seed * 1_000_003 + step) * 64 + dist.rank)
+        batch = draw_batch(data, cfg, step=step, device=device, rank=dist.rank, world=dist.world)
+        losses = family.train_step(batch)
+        for sched in schedulers.values():
+            sched.step()
+        for k, v in losses.items():
+            sums[k] = sums.get(k, 0.0) + v
+        count += 1
+        done = step + 1
+        if bar is not None:
+            bar.update(1)
+            if done % 10 == 0:
+                bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
+        if log is not None and done % cfg.log_every == 0:
+            log.add(done, losses)
+        if done % per_epoch == 0 and dist.main:
+            means = " ".join(f"{k}={v / count:.4f}" for k, v in sums.items())
+            lr = next(iter(family.optimizers.values())).param_groups[0]["lr"]
+            logger.info("epoch %d step %d lr %.2e %s", done // per_epoch, done, lr, means)
+            sums, count = {}, 0
+        if dist.main and cfg.sample_every and done % cfg.sample_every == 0:
+            save_grid(family.preview(batch), run_dir / "samples" / f"step_{done:08d}.png")
+        if cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < total:
+            checkpoint(done)
+    if bar is not None:
+        bar.close()
+    if total > start_step:
+        checkpoint(total)
+        if dist.main:
+            save_grid(family.preview(batch), run_dir / "samples" / f"step_{total:08d}.png")
+    return family

@@ -1,0 +1,46 @@
+"""GAN objectives and the auxiliary losses of the four papers."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+GAN_MODES = ("vanilla", "lsgan", "hinge")
+
+
+def gan_loss(prediction: torch.Tensor, *, real: bool, mode: str, for_discriminator: bool = True) -> torch.Tensor:
+    """vanilla: BCE with logits (pix2pix); lsgan: least squares (CycleGAN, BicycleGAN); hinge (SPADE)."""
+    prediction = prediction.float()
+    if mode == "vanilla":
+        target = torch.ones_like(prediction) if real else torch.zeros_like(prediction)
+        return F.binary_cross_entropy_with_logits(prediction, target)
+    if mode == "lsgan":
+        return F.mse_loss(prediction, torch.full_like(prediction, 1.0 if real else 0.0))
+    if mode == "hinge":
+        if not for_discriminator:
+            return -prediction.mean()
+        return F.relu(1.0 - prediction).mean() if real else F.relu(1.0 + prediction).mean()
+    raise ValueError(f"unknown gan mode {mode!r}; valid: {', '.join(GAN_MODES)}")
+
+
+def multiscale_gan_loss(outputs: list[list[torch.Tensor]], *, real: bool, mode: str, for_discriminator: bool) -> torch.Tensor:
+    """Mean over the scales of a multiscale D, on each scale's final map."""
+    return sum(gan_loss(o[-1], real=real, mode=mode, for_discriminator=for_discriminator) for o in outputs) / len(outputs)
+
+
+def feature_matching_loss(fake: list[list[torch.Tensor]], real: list[list[torch.Tensor]]) -> torch.Tensor:
+    """L1 between D's intermediate features on fake and real, averaged over scales (pix2pixHD/SPADE)."""
+    total = fake[0][0].new_zeros(())
+    for f_scale, r_scale in zip(fake, real, strict=True):
+        for f, r in zip(f_scale[:-1], r_scale[:-1], strict=True):
+            total = total + F.l1_loss(f.float(), r.detach().float())
+    return total / len(fake)
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma) || N(0, 1)), summed over latent dims; divided by the batch so its weight does not depend on batch size."""
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / mu.shape[0]
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    eps = torch.randn(mu.shape, generator=generator, device="cpu").to(mu.device, mu.dtype) if generator else torch.randn_like(mu)
+    return mu + eps * torch.exp(0.5 * logvar)
