@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             from .data.edges_cli import main as edges_main
 
             edges_main(rest)
+        elif command == "evaluate":
+            from .evaluation.evaluate import evaluate_main
+
+            evaluate_main(rest)
         else:
             from .evaluation import commands
 

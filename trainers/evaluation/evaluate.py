@@ -1,0 +1,257 @@
+"""`python -m trainers evaluate NAME --data DIR`: how good is a model, measured on data it did not
+train on (a val/ split, or the files its run held out), with the numbers the papers report."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+import engine
+from engine.edges import photo_to_sketch
+from engine.labels import palette_array, snap_to_palette
+from engine.manifest import find_card, upsert_entry
+
+from ..data.folders import list_images, load_labeled, load_photos, read_rgb, split_holdout
+from .fid import fid_kid, inception_or_none
+from .judge import judge_probabilities
+from .metrics import edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
+from .netio import load_net
+from .segmenter import predict_labels
+
+logger = logging.getLogger(__name__)
+DIVERSITY_SAMPLES = 10
+
+
+@dataclass
+class EvalSet:
+    inputs: list[np.ndarray]  # what the model reads: sketch (HxW), class ids (HxW) or photo (HxWx3)
+    targets: list[np.ndarray]  # the real photo for each input (or domain B photos for CycleGAN)
+    files: list[str]
+    files_b: list[str] = field(default_factory=list)
+
+
+def _held_out(files: list[str], *, run_dir: Path | None, fraction: float, seed: int) -> list[int]:
+    if run_dir is not None and (run_dir / "data.json").is_file():
+        held = set(json.loads((run_dir / "data.json").read_text())["held_out_files"])
+        return [i for i, f in enumerate(files) if f in held]
+    return split_holdout(len(files), fraction=fraction, seed=seed)[1]
+
+
+def _label_half(image: np.ndarray, palette: np.ndarray) -> int:
+    """Which half of a pix2pix pair is the colour label map: the one closest to the palette."""
+    half = image.shape[1] // 2
+    errors = []
+    for side in (image[:, :half], image[:, half : 2 * half]):
+        ids = snap_to_palette(side, palette)
+        errors.append(np.abs(palette[ids].astype(np.int32) - side).mean())
+    return int(np.argmin(errors))
+
+
+def load_eval_set(t: engine.Translator, data: Path, *, run_dir: Path | None, holdout: float, seed: int, limit: int, line_width: int) -> EvalSet:
+    kind = t.contract.kind
+    val = data / "val"
+    if t.family == "cyclegan":
+        a = load_photos(data / "trainA")
+        b = load_photos(data / "trainB")
+        ia = _held_out(a.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
+        ib = _held_out(b.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
+        return EvalSet([a.images[i] for i in ia], [b.images[i] for i in ib], [a.files[i] for i in ia], [b.files[i] for i in ib])
+    if kind == "labels" and (data / "val_labels").is_dir():
+        labeled = load_labeled(val, data / "val_labels")
+        return EvalSet(labeled.labels[:limit], labeled.photos[:limit], labeled.files[:limit])
+    if kind == "labels":
+        palette = palette_array(t.contract)
+        inputs, targets, files = [], [], []
+        for path in list_images(val)[:limit]:
+            rgb = read_rgb(path)
+            if rgb is None:
+                continue
+            half = rgb.shape[1] // 2
+            side = _label_half(rgb, palette)
+            label, photo = (rgb[:, :half], rgb[:, half:]) if side == 0 else (rgb[:, half:], rgb[:, :half])
+            inputs.append(snap_to_palette(label, palette))
+            targets.append(photo)
+            files.append(str(path))
+        return EvalSet(inputs, targets, files)
+    photos = load_photos(data)
+    idx = _held_out(photos.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
+    targets = [photos.images[i] for i in idx]
+    if kind == "sketch":
+        # Sketches are computed at the model's size, with the pen width it was trained on.
+        size = t.contract.size
+        targets = [np.asarray(Image.fromarray(p).resize((size, size), Image.BICUBIC)) if p.shape[:2] != (size, size) else p for p in targets]
+        inputs = [photo_to_sketch(p, line_width=line_width) for p in targets]
+    else:
+        inputs = targets
+    return EvalSet(inputs, targets, [photos.files[i] for i in idx])
+
+
+def _to_tensor(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
+    pil = Image.fromarray(image).resize(size, Image.BICUBIC)
+    return torch.from_numpy(np.asarray(pil, dtype=np.float32).transpose(2, 0, 1).copy())[None] / 127.5 - 1.0
+
+
+def _render(t: engine.Translator, inputs: list[np.ndarray], *, z: torch.Tensor | None = None, direction: str | None = None) -> list[torch.Tensor]:
+    """Model outputs (1 x 3 x h x w in [-1, 1], cropped to the content) for each input."""
+    outs = []
+    for i, image in enumerate(inputs):
+        x, placement = t.prepare(image)
+        zi = None if z is None else z[i : i + 1]
+        y = t.forward_tensor(x, z=zi, direction=direction).cpu()
+        outs.append(y[..., : placement.scaled[1], : placement.scaled[0]])
+    return outs
+
+
+def _paired_metrics(outputs: list[torch.Tensor], targets: list[np.ndarray]) -> tuple[dict, list[torch.Tensor]]:
+    reals = [_to_tensor(tg, (o.shape[-1], o.shape[-2])) for o, tg in zip(outputs, targets, strict=True)]
+    return {
+        "l1": float(np.mean([l1(o, r) for o, r in zip(outputs, reals, strict=True)])),
+        "psnr": float(np.mean([psnr(o, r) for o, r in zip(outputs, reals, strict=True)])),
+        "ssim": float(np.mean([ssim(o, r) for o, r in zip(outputs, reals, strict=True)])),
+    }, reals
+
+
+def _fcn_scores(segmenter_dir: Path, t: engine.Translator, ids: list[np.ndarray], outputs: list[torch.Tensor], reals: list[torch.Tensor]) -> dict:
+    net, config = load_net(segmenter_dir)
+    names = [n.lower() for n in t.contract.class_names]
+    ignore = names.index("unlabelled") if "unlabelled" in names else None
+    preds_fake, preds_real, targets = [], [], []
+    for label, out, real in zip(ids, outputs, reals, strict=True):
+        h, w = out.shape[-2:]
+        targets.append(torch.from_numpy(np.asarray(Image.fromarray(label).resize((w, h), Image.NEAREST)).astype(np.int64)))
+        preds_fake.append(predict_labels(net, out)[0])
+        preds_real.append(predict_labels(net, real)[0])
+    k = len(t.contract.palette)
+    flat = lambda ts: torch.cat([x.reshape(-1) for x in ts])[None]  # noqa: E731 (sizes differ per image)
+    result = {
+        "generated": segmentation_scores(flat(preds_fake), flat(targets), num_classes=k, ignore_index=ignore),
+        "real": segmentation_scores(flat(preds_real), flat(targets), num_classes=k, ignore_index=ignore),
+        "segmenter": str(segmenter_dir),
+        "segmenter_val_accuracy": config.get("validation", config.get("val_pixel_accuracy")),
+    }
+    result["pixel_accuracy_ratio"] = result["generated"]["pixel_accuracy"] / max(result["real"]["pixel_accuracy"], 1e-9)
+    return result
+
+
+def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
+    inputs = data.inputs[:n_inputs]
+    diversity = []
+    for i, image in enumerate(inputs):
+        x, placement = t.prepare(image)
+        z = t.random_z(1000 + i, n=DIVERSITY_SAMPLES)
+        diversity.append(mean_pairwise_l1(t.forward_tensor(x.expand(DIVERSITY_SAMPLES, -1, -1, -1), z=z).cpu()))
+    size = (t.contract.size, t.contract.size)
+    reals = torch.cat([_to_tensor(tg, size) for tg in data.targets[: max(n_inputs, 2)]])
+    result = {"diversity": float(np.mean(diversity)), "real_diversity": mean_pairwise_l1(reals)}
+    result["diversity_ratio"] = result["diversity"] / max(result["real_diversity"], 1e-9)
+    if t.contract.encoder:
+        encoded = torch.stack([t.encode(tg) for tg in data.targets[:n_inputs]])
+        random = t.random_z(7, n=len(inputs))
+        with_e, _ = _paired_metrics(_render(t, inputs, z=encoded), data.targets[:n_inputs])
+        with_r, _ = _paired_metrics(_render(t, inputs, z=random), data.targets[:n_inputs])
+        result.update({"l1_encoded_z": with_e["l1"], "l1_random_z": with_r["l1"]})
+    return result
+
+
+def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | None) -> tuple[dict, list[torch.Tensor], list[torch.Tensor]]:
+    fake_b = _render(t, data.inputs, direction="AtoB")
+    fake_a = _render(t, data.targets, direction="BtoA")
+    back_a = [t.forward_tensor(t.prepare(_uint8(f))[0], direction="BtoA").cpu()[..., : f.shape[-2], : f.shape[-1]] for f in fake_b]
+    reals_a = [_to_tensor(a, (f.shape[-1], f.shape[-2])) for a, f in zip(data.inputs, fake_b, strict=True)]
+    result = {"cycle_l1_A": float(np.mean([l1(b, r) for b, r in zip(back_a, reals_a, strict=True)]))}
+    if judge_dir is not None:
+        net, config = load_net(judge_dir)
+        side = config.get("size", 128)
+        squash = lambda ims: torch.cat([torch.nn.functional.interpolate(i, size=(side, side), mode="bilinear", antialias=True) for i in ims])  # noqa: E731
+        p_ab = judge_probabilities(net, squash(fake_b))
+        p_ba = judge_probabilities(net, squash(fake_a))
+        real_a = judge_probabilities(net, squash([_to_tensor(a, (side, side)) for a in data.inputs]))
+        real_b = judge_probabilities(net, squash([_to_tensor(b, (side, side)) for b in data.targets]))
+        result["judge"] = {
+            "AtoB_in_B": float((p_ab > 0.5).float().mean()),
+            "BtoA_in_A": float((p_ba <= 0.5).float().mean()),
+            "real_accuracy": float(torch.cat([(real_a <= 0.5), (real_b > 0.5)]).float().mean()),
+            "judge": str(judge_dir),
+        }
+    return result, fake_b, [_to_tensor(b, (256, 256)) for b in data.targets]
+
+
+def _uint8(y: torch.Tensor) -> np.ndarray:
+    return ((y[0].clamp(-1, 1).permute(1, 2, 0).numpy() + 1) * 127.5 + 0.5).astype(np.uint8)
+
+
+def evaluate(
+    name: str, *, data: Path, run_dir: Path | None = None, segmenter: Path | None = None, judge: Path | None = None,
+    holdout: float = 0.1, seed: int = 0, limit: int = 100, line_width: int = 2, inception: Path | None = None, device: str | None = None,
+) -> dict:
+    t0 = time.perf_counter()
+    t = engine.load(name, device=device)
+    data_set = load_eval_set(t, Path(data), run_dir=run_dir, holdout=holdout, seed=seed, limit=limit, line_width=line_width)
+    if not data_set.inputs:
+        raise ValueError(f"no evaluation images found under {data}")
+    metrics: dict = {}
+    if t.family == "cyclegan":
+        metrics, fakes, reals = _cyclegan_metrics(t, data_set, judge)
+    else:
+        z = t.random_z(0, n=len(data_set.inputs)) if t.nz else None
+        fakes = _render(t, data_set.inputs, z=z)
+        metrics, reals = _paired_metrics(fakes, data_set.targets)
+        if t.contract.kind == "labels":
+            if segmenter is None:
+                logger.warning("FCN-score skipped: pass --segmenter RUN_DIR (train one with `python -m trainers segmenter`)")
+            else:
+                metrics["fcn"] = _fcn_scores(segmenter, t, data_set.inputs, fakes, reals)
+        if t.contract.kind == "sketch":
+            metrics["edge_f1"] = float(np.mean([
+                edge_f1(np.asarray(Image.fromarray(s).resize((o.shape[-1], o.shape[-2]), Image.NEAREST)), photo_to_sketch(_uint8(o), line_width=line_width))
+                for s, o in zip(data_set.inputs, fakes, strict=True)
+            ]))
+        if t.nz:
+            metrics.update(_latent_metrics(t, data_set, min(20, len(data_set.inputs))))
+    net = inception_or_none(inception)
+    if net is not None and len(fakes) >= 2:
+        side = 256
+        resize = lambda ims: torch.cat([torch.nn.functional.interpolate(i, size=(side, side), mode="bilinear") for i in ims])  # noqa: E731
+        metrics.update(fid_kid(resize(fakes), resize(reals), net=net, kid_subset_size=min(1000, len(fakes))))
+    return {
+        "model": name, "data": str(data), "n": len(data_set.inputs), "files": data_set.files + data_set.files_b,
+        "metrics": metrics, "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def evaluate_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m trainers evaluate", description="Measure a model on held-out data.")
+    p.add_argument("name", help="registered model name or model folder")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--run", type=Path, help="the training run (its data.json says which files were held out)")
+    p.add_argument("--segmenter", type=Path, help="segmenter run dir (label->photo models: FCN-score)")
+    p.add_argument("--judge", type=Path, help="domain judge run dir (CycleGAN)")
+    p.add_argument("--inception", type=Path, help="FID Inception weights (or $GANVAS_INCEPTION)")
+    p.add_argument("--holdout", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--line-width", type=int, default=2)
+    p.add_argument("--device")
+    p.add_argument("--out", type=Path, help="JSON file to write (default: print only)")
+    p.add_argument("--write", action="store_true", help="store the metrics in the model's manifest entry")
+    args = p.parse_args(argv)
+    result = evaluate(
+        args.name, data=args.data, run_dir=args.run, segmenter=args.segmenter, judge=args.judge, holdout=args.holdout,
+        seed=args.seed, limit=args.limit, line_width=args.line_width, inception=args.inception, device=args.device,
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "files"}, indent=1))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1))
+    if args.write:
+        entry = dict(find_card(args.name).entry)
+        entry["metrics"] = {**entry.get("metrics", {}), **result["metrics"], "evaluated_on": f"{result['n']} held-out images of {args.data}"}
+        upsert_entry(entry)
+    return 0
