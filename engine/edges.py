@@ -108,6 +108,7 @@ def _candidate_edges(grey: np.ndarray, *, scale: float, detail: float) -> np.nda
     mag = np.hypot(dx.astype(np.float32), dy.astype(np.float32))
     fraction = float(np.clip(_EDGE_FRACTION * detail, 1e-3, 0.5))
     high = max(float(np.quantile(mag, 1.0 - fraction)), _MIN_HIGH)
+    logger.debug("canny thresholds %.1f / %.1f at scale %.2f", high * _LOW_RATIO, high, scale)
     return cv2.Canny(dx, dy, high * _LOW_RATIO, high, L2gradient=True)
 
 
@@ -131,12 +132,11 @@ def _drop_short(lines: np.ndarray, *, min_pixels: int) -> np.ndarray:
     return keep[labels]
 
 
-# Neighbour order of Zhang-Suen: P2..P9 = N, NE, E, SE, S, SW, W, NW, as (row, col) offsets
-# into the 1-px padded array.
-_NEIGHBOURS = ((0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0), (0, 0))
-
-
 def _build_thinning_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Zhang-Suen deletion rule of each sub-iteration, for all 256 neighbourhood codes.
+
+    Bit k of a code is neighbour P(k+2) in Zhang-Suen's order: N, NE, E, SE, S, SW, W, NW.
+    """
     codes = np.arange(256)
     p = [(codes >> k) & 1 for k in range(8)]  # p[0] is P2 ... p[7] is P9
     count = sum(p)
@@ -149,26 +149,26 @@ def _build_thinning_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 _THINNING_TABLES = _build_thinning_tables()
-
-
-def _neighbour_codes(b: np.ndarray) -> np.ndarray:
-    padded = np.pad(b, 1)
-    h, w = b.shape
-    code = np.zeros((h, w), np.uint8)
-    for bit, (dy, dx) in enumerate(_NEIGHBOURS):
-        code |= padded[dy : dy + h, dx : dx + w] << bit
-    return code
+_BIT_WEIGHTS = (1 << np.arange(8)).astype(np.int32)
 
 
 def thin_lines(mask: np.ndarray) -> np.ndarray:
     """Zhang-Suen thinning of a boolean HxW mask to 1-px, 8-connected lines (keeps topology)."""
-    b = (np.asarray(mask) > 0).astype(np.uint8)
-    while True:
+    mask = np.asarray(mask)
+    padded = np.pad((mask > 0).astype(np.uint8), 1)
+    flat = padded.reshape(-1)
+    w = padded.shape[1]
+    neighbours = np.array([-w, -w + 1, 1, w + 1, w, w - 1, -1, -w - 1])
+    # Only ink pixels can be deleted, and ink is a small share of a sketch: work on their indices.
+    ink = np.flatnonzero(flat)
+    changed = True
+    while changed:
         changed = False
         for table in _THINNING_TABLES:
-            remove = table[_neighbour_codes(b)] & (b == 1)
+            codes = flat[ink[:, None] + neighbours].astype(np.int32) @ _BIT_WEIGHTS
+            remove = table[codes]
             if remove.any():
-                b[remove] = 0
+                flat[ink[remove]] = 0
+                ink = ink[~remove]
                 changed = True
-        if not changed:
-            return b.astype(bool)
+    return padded[1:-1, 1:-1].astype(bool)

@@ -9,16 +9,30 @@ from PIL import Image
 from .contract import InputContract
 
 
+def pack_rgb(rgb: np.ndarray) -> np.ndarray:
+    c = rgb.reshape(-1, 3).astype(np.int32)
+    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
+
+
+def unpack_rgb(codes: np.ndarray) -> np.ndarray:
+    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1).astype(np.int32)
+
+
 def snap_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """H x W x 3 colours -> H x W class ids of the nearest palette colour (squared RGB distance).
+    """H x W x 3 uint8 colours -> H x W uint8 ids of the nearest palette colour (squared RGB distance).
 
     Works on JPEG-compressed or antialiased maps: in-between colours go to the closest class.
+    Distances are computed once per distinct colour (packed to one int, so np.unique is 1-D and
+    fast); ties go to the lower id.
     """
-    pixels = rgb.reshape(-1, 3).astype(np.int32)
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected H x W x 3 colours, got shape {rgb.shape}")
     pal = np.asarray(palette, dtype=np.int32).reshape(-1, 3)
-    # Distances on the unique colours only: painted maps hold few distinct colours.
-    colours, inverse = np.unique(pixels, axis=0, return_inverse=True)
-    dist = ((colours[:, None, :] - pal[None, :, :]) ** 2).sum(-1)
+    if not 1 <= len(pal) <= 256:
+        raise ValueError(f"palette must hold 1..256 colours, got {len(pal)}")
+    colours, inverse = np.unique(pack_rgb(rgb), return_inverse=True)
+    dist = ((unpack_rgb(colours)[:, None, :] - pal[None, :, :]) ** 2).sum(-1)
     return dist.argmin(1).astype(np.uint8)[inverse.reshape(-1)].reshape(rgb.shape[:2])
 
 

@@ -13,35 +13,11 @@ import logging
 import cv2
 import numpy as np
 
+from engine.labels import pack_rgb, unpack_rgb, snap_to_palette
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["snap_to_palette", "recover_palette"]
-
-
-def _pack(rgb: np.ndarray) -> np.ndarray:
-    c = rgb.reshape(-1, 3).astype(np.int32)
-    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
-
-
-def _unpack(codes: np.ndarray) -> np.ndarray:
-    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1).astype(np.int32)
-
-
-def snap_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 colours -> HxW uint8 ids of the nearest palette colour (squared RGB distance).
-
-    Distances are computed once per distinct colour (a label map has a few thousand at most,
-    against tens of thousands of pixels); ties go to the lower id.
-    """
-    rgb = np.asarray(rgb)
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"expected HxWx3 colours, got shape {rgb.shape}")
-    pal = np.asarray(palette, dtype=np.int32).reshape(-1, 3)
-    if not 1 <= len(pal) <= 256:
-        raise ValueError(f"palette must hold 1..256 colours, got {len(pal)}")
-    colours, inverse = np.unique(_pack(rgb), return_inverse=True)
-    dist = ((_unpack(colours)[:, None, :] - pal[None, :, :]) ** 2).sum(-1)
-    return dist.argmin(1).astype(np.uint8)[inverse.reshape(-1)].reshape(rgb.shape[:2])
 
 
 def _flat_pixels(rgb: np.ndarray, *, max_range: int) -> np.ndarray:
@@ -73,8 +49,8 @@ def recover_palette(
 
     # Dominant histogram modes, greedily taken in order of mass, each far from those taken.
     bins = pixels // bin_size
-    codes, counts = np.unique(_pack(bins), return_counts=True)
-    centres = _unpack(codes) * bin_size + bin_size / 2.0
+    codes, counts = np.unique(pack_rgb(bins), return_counts=True)
+    centres = unpack_rgb(codes) * bin_size + bin_size / 2.0
     order = np.argsort(-counts, kind="stable")
     chosen: list[np.ndarray] = []
     for i in order:
