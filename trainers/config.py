@@ -180,6 +180,7 @@ def build_config(family: str, *, recipe: Path | None = None, overrides: dict[str
     cfg = config_class(family)()
     if recipe is not None:
         values = load_recipe(recipe)
+        values.pop("card", None)  # the model card's words, not a setting (export reads them)
         recipe_family = values.pop("family", family)
         if recipe_family != family:
             raise ValueError(f"recipe {recipe} is for {recipe_family!r}, not {family!r}")
