@@ -15,10 +15,11 @@ class Placement:
     padded: tuple[int, int]  # (width, height) the network sees
 
 
-def plan_placement(width: int, height: int, *, long_side: int, multiple: int) -> Placement:
+def plan_placement(width: int, height: int, *, long_side: int, multiple: int, min_side: int = 1) -> Placement:
+    """min_side: the smallest side the network runs at (e.g. reflection padding deep inside)."""
     scale = long_side / max(width, height)
     sw, sh = max(1, round(width * scale)), max(1, round(height * scale))
-    pw, ph = (math.ceil(v / multiple) * multiple for v in (sw, sh))
+    pw, ph = (math.ceil(max(v, min_side) / multiple) * multiple for v in (sw, sh))
     return Placement(source=(width, height), scaled=(sw, sh), padded=(pw, ph))
 
 

@@ -21,11 +21,12 @@ def hub_repo_for(entry: dict) -> str | None:
 
 
 def fetch_from_hub(*, name: str, files: list[str], folder: Path, repo_id: str, revision: str | None = None) -> None:
-    # Imported here: the hub client is only needed on this path, and it is slow to import.
+    # The client reads its timeouts when first imported, so set them before; import it here
+    # because it is only needed on this path and is slow to import.
+    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "20")
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "20")
     folder.mkdir(parents=True, exist_ok=True)
     for file in files:
         logger.info("downloading %s/%s from the hub repo %s", name, file, repo_id)

@@ -26,6 +26,8 @@ def _open(source: str | Path | bytes) -> Image.Image:
             image = Image.open(path)
     except UnidentifiedImageError as exc:
         raise ValueError("this file is not an image that can be read (PNG, JPEG, WebP, BMP, TIFF, ...)") from exc
+    except Image.DecompressionBombError as exc:  # far past our cap: PIL refuses before we can look
+        raise ValueError(f"image is over the {MAX_PIXELS / 1e6:.0f} MP limit ({exc}); scale it down first") from exc
     return image
 
 
@@ -85,6 +87,8 @@ def load_image(source: object, *, keep_gray: bool = False, max_pixels: int = MAX
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
+        if source.ndim < 2:
+            raise ValueError(f"an image array must be H x W, H x W x 3 or H x W x 4, got shape {source.shape}")
         _check_pixels(source.shape[1] if source.ndim > 1 else 0, source.shape[0], max_pixels)
         return _flatten(_from_array(source), keep_gray=keep_gray)
     elif isinstance(source, (str, Path, bytes)):

@@ -13,8 +13,18 @@ from .errors import ModelError
 from .families import family_spec
 from .hub import fetch_from_hub, hub_repo_for
 from .manifest import ModelCard, find_card, model_cards
-from .model_format import read_config, read_tensors, sha256_file, split_by_role, write_model_folder, join_roles
+from .model_format import (
+    CONFIG_FILE,
+    join_roles,
+    read_config,
+    read_tensors,
+    sha256_file,
+    split_by_role,
+    weight_files,
+    write_model_folder,
+)
 from .nets import build_network
+from .speed import optimize_for_inference
 from .translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -77,15 +87,17 @@ def load_folder(folder: Path, *, device: str | torch.device | None = None) -> Tr
             net.load_state_dict(roles[role], strict=True)
         except RuntimeError as exc:
             first = str(exc).splitlines()[0:3]
+            files = ", ".join(str(p) for p in weight_files(folder))
             raise ModelError(
-                f"the weights in {folder} do not fit the network {role!r} described in its config.json "
-                f"({' '.join(first)}); the config and weights come from different exports"
+                f"the weights {files} do not fit the network {role!r} described in {folder / CONFIG_FILE} "
+                f"({' '.join(first)}); the config and weights come from different exports: export the model again"
             ) from exc
     target = resolve_device(device)
     for net in networks.values():
         net.eval().requires_grad_(False).to(target)
         if target.type == "cuda":
             net.to(memory_format=torch.channels_last)
+    networks = {role: optimize_for_inference(net, target) for role, net in networks.items()}
     return Translator(config=config, networks=networks, extras=extras, device=target, folder=folder)
 
 

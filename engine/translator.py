@@ -45,7 +45,8 @@ class Translator:
         self.dtype = inference_dtype(device)
         self.folder = folder
         self.max_side = DEFAULT_MAX_SIDE.get(device.type, 512)
-        self._multiple = max(getattr(networks[r], "size_multiple", 1) for r in self.spec.generators)
+        self._multiple = max(getattr(networks[r], "size_multiple", 1) for r in self.spec.generators if r in networks)
+        self._min_side = max(getattr(networks[r], "min_size", 1) for r in self.spec.generators if r in networks)
 
     def __repr__(self) -> str:
         return f"Translator({self.name!r}, family={self.family!r}, device={self.device})"
@@ -60,7 +61,9 @@ class Translator:
         """Any image -> (1 x C x H x W network input on the device, where the content sits)."""
         kind = self.contract.kind
         pil = load_image(image, keep_gray=kind in ("sketch", "labels"))
-        placement = plan_placement(pil.width, pil.height, long_side=self._working_side(pil.width, pil.height), multiple=self._multiple)
+        placement = plan_placement(
+            pil.width, pil.height, long_side=self._working_side(pil.width, pil.height), multiple=self._multiple, min_side=self._min_side
+        )
         if kind == "labels":
             ids = image_to_class_ids(pil, self.contract)
             ids = np.asarray(Image.fromarray(ids).resize(placement.scaled, Image.NEAREST))

@@ -13,10 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 from .config import TrainConfig
 from .data.augment import random_resized_crop_flip, stack_nchw
-from .data.folders import load_aligned, load_labeled, load_photos, load_unaligned, split_holdout
+from .data.folders import list_images, load_aligned, load_labeled, load_photos, load_unaligned, split_holdout
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,20 @@ def _resize(images: list[np.ndarray], size: tuple[int, int], *, nearest: bool) -
     h, w = size
     interp = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA
     return [a if a.shape[:2] == (h, w) else cv2.resize(a, (w, h), interpolation=interp) for a in images]
+
+
+def _colour_label_maps(label_dir: Path) -> bool:
+    """Whether the label maps are colour images (to snap to the palette) rather than class ids."""
+    for path in list_images(label_dir):
+        try:
+            with Image.open(path) as image:
+                if image.mode in ("L", "P", "I", "I;16"):
+                    return False
+                rgb = np.asarray(image.convert("RGB"))
+        except (OSError, ValueError, SyntaxError):
+            continue  # unreadable: load_labeled skips it with a warning
+        return not (rgb == rgb[:, :, :1]).all()
+    return False
 
 
 def _sketches(photos: list[np.ndarray], *, line_width: int) -> list[np.ndarray]:
@@ -75,7 +90,10 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
 
             inputs = [snap_to_palette(a, palette_rgb(cfg)) for a in inputs]
     elif cfg.layout == "labeled":
-        labeled = load_labeled(split, root / f"{split.name}_labels", palette=None)
+        label_dir = root / f"{split.name}_labels"
+        # Class-id maps are read as they are; colour maps (e.g. JPEG) are snapped to the palette.
+        palette = palette_rgb(cfg) if _colour_label_maps(label_dir) else None
+        labeled = load_labeled(split, label_dir, palette=palette)
         inputs, targets, files = labeled.labels[:limit], labeled.photos[:limit], labeled.files[:limit]
     elif cfg.layout == "photos":
         photos = load_photos(root, limit=limit)
@@ -103,6 +121,11 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
     )
 
 
+def crop_width(cfg: TrainConfig) -> int:
+    """Training crops are crop_size high and crop_size * aspect wide (SPADE's aspect; square otherwise)."""
+    return round(cfg.crop_size * getattr(cfg, "aspect", 1.0))
+
+
 def step_generator(*, seed: int, step: int, rank: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
 
@@ -125,17 +148,23 @@ def draw_batch(
     """The step's batch on the device: {"input": uint8, "target": uint8}, augmented identically."""
     gen = step_generator(seed=cfg.seed, step=step, rank=rank)
     crop = cfg.crop_size
+    crop_w = crop_width(cfg)
     if data.paired:
         idx = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
         pair = [data.inputs[idx].to(device, non_blocking=True), data.targets[idx].to(device, non_blocking=True)]
         load = min(pair[1].shape[-2:])
         inp, tgt = random_resized_crop_flip(
-            pair, load_size=load, crop_size=crop, flip=True, nearest=[cfg.input_kind == "labels", False], generator=gen
+            pair, load_size=load, crop_size=crop, crop_width=crop_w, flip=True, nearest=[cfg.input_kind == "labels", False],
+            generator=gen,
         )
         return {"input": inp, "target": tgt, "generator": gen}
     ia = _indices(len(data.inputs), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
     ib = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed + 1, step=step, rank=rank, world=world)
     a, b = data.inputs[ia].to(device), data.targets[ib].to(device)
-    (a,) = random_resized_crop_flip([a], load_size=min(a.shape[-2:]), crop_size=crop, flip=True, nearest=[False], generator=gen)
-    (b,) = random_resized_crop_flip([b], load_size=min(b.shape[-2:]), crop_size=crop, flip=True, nearest=[False], generator=gen)
+    (a,) = random_resized_crop_flip(
+        [a], load_size=min(a.shape[-2:]), crop_size=crop, crop_width=crop_w, flip=True, nearest=[False], generator=gen
+    )
+    (b,) = random_resized_crop_flip(
+        [b], load_size=min(b.shape[-2:]), crop_size=crop, crop_width=crop_w, flip=True, nearest=[False], generator=gen
+    )
     return {"input": a, "target": b, "generator": gen}

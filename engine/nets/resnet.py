@@ -68,6 +68,7 @@ class ResnetGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
 
     size_multiple = 4
+    min_size = 8  # at 1/4 scale the blocks' reflection padding needs 2 pixels per side
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, channels=self.in_channels, multiple=self.size_multiple)

@@ -23,9 +23,9 @@ _RESERVED_KEYS = ("architecture", "kwargs")
 def _architectures() -> dict[str, type[nn.Module]]:
     # Imported here, not at the top: those modules import this one to save their networks.
     from .judge import DomainJudge
-    from .segmenter import SegmenterUNet
+    from .segmenter import SegmenterNet
 
-    return {"segmenter_unet": SegmenterUNet, "domain_judge": DomainJudge}
+    return {"segmenter": SegmenterNet, "domain_judge": DomainJudge}
 
 
 def _unwrap(net: nn.Module) -> nn.Module:

@@ -110,12 +110,18 @@ def set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
             p.requires_grad_(flag)
 
 
-def init_weights(net: nn.Module, *, gain: float = 0.02) -> nn.Module:
-    """N(0, 0.02) convs and N(1, 0.02) norm scales, as the pix2pix/CycleGAN code initialises."""
+def init_weights(net: nn.Module, *, gain: float = 0.02, kind: str = "normal") -> nn.Module:
+    """N(0, 0.02) convs and N(1, 0.02) norm scales, as the pix2pix/CycleGAN code initialises;
+    kind="xavier": Xavier-normal convs with that gain (the BicycleGAN and SPADE default)."""
+    if kind not in ("normal", "xavier"):
+        raise ValueError(f"unknown init {kind!r}; valid: normal, xavier")
     for m in net.modules():
         if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
             weight = getattr(m, "weight_orig", m.weight)
-            nn.init.normal_(weight, 0.0, gain)
+            if kind == "xavier":
+                nn.init.xavier_normal_(weight, gain=gain)
+            else:
+                nn.init.normal_(weight, 0.0, gain)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d) and m.affine:

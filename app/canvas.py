@@ -1,0 +1,193 @@
+"""Canvas values <-> model inputs: pure functions, no gradio, no models.
+
+An ImageEditor value is a dict {"background", "layers", "composite"} whose images are numpy
+arrays (RGBA from the browser's canvas), PIL images or file paths. Here it becomes what a model
+takes: a black-on-white sketch, or a map of class ids snapped to a palette. An empty canvas
+becomes the model's blank input (white paper, or the blank class everywhere).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+PAPER_RGB = (255, 255, 255)
+INK_THRESHOLD = 128  # grey levels below this are ink: sketch models are trained on binary line maps
+CONFIDENT_DISTANCE = 40.0  # RGB distance within which a painted pixel clearly belongs to a class
+
+
+def to_array(image: object) -> np.ndarray | None:
+    """A numpy array (H x W, H x W x 3 or 4, uint8) of an image given as array, PIL image or path."""
+    if image is None:
+        return None
+    if isinstance(image, np.ndarray):
+        a = image
+    elif isinstance(image, Image.Image):
+        a = np.asarray(image if image.mode in ("L", "RGB", "RGBA") else image.convert("RGBA"))
+    elif isinstance(image, (str, Path)):
+        with Image.open(image) as im:
+            return to_array(im.copy())
+    elif isinstance(image, dict) and image.get("path"):
+        return to_array(image["path"])
+    else:
+        raise ValueError(f"expected an image, got {type(image).__name__}")
+    if a.dtype != np.uint8:
+        raise ValueError(f"canvas images must be 8-bit, got {a.dtype}")
+    return a
+
+
+def flatten(image: np.ndarray, under: Sequence[int]) -> np.ndarray:
+    """H x W (x 3|4) uint8 -> H x W x 3 uint8, transparent parts showing the colour `under`."""
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.shape[2] == 3:
+        return image
+    alpha = image[:, :, 3:4].astype(np.float32) / 255.0
+    under_arr = np.asarray(under, dtype=np.float32).reshape(1, 1, 3)
+    out = image[:, :, :3].astype(np.float32) * alpha + under_arr * (1.0 - alpha)
+    return (out + 0.5).astype(np.uint8)
+
+
+def _over(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Alpha-composite an RGBA layer over an RGBA base of the same size."""
+    if layer.shape[:2] != base.shape[:2]:
+        layer = np.asarray(Image.fromarray(layer).resize(base.shape[1::-1], Image.NEAREST))
+    la = layer[:, :, 3:4].astype(np.float32) / 255.0
+    ba = base[:, :, 3:4].astype(np.float32) / 255.0
+    out_a = la + ba * (1 - la)
+    rgb = layer[:, :, :3] * la + base[:, :, :3] * ba * (1 - la)
+    rgb = np.where(out_a > 0, rgb / np.maximum(out_a, 1e-6), 0)
+    return np.concatenate([rgb, out_a * 255], axis=2).round().clip(0, 255).astype(np.uint8)
+
+
+def _rgba(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    if a.shape[2] == 3:
+        a = np.concatenate([a, np.full(a.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    return a
+
+
+def canvas_image(value: object, *, under: Sequence[int]) -> np.ndarray | None:
+    """An ImageEditor value (or a plain image) -> H x W x 3 uint8 on `under`; None if empty."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or ("composite" not in value and "background" not in value):
+        a = to_array(value)
+        return None if a is None else flatten(a, under)
+    composite = to_array(value.get("composite"))
+    if composite is None:
+        # No composite: stack the background and the layers ourselves.
+        parts = [to_array(value.get("background"))] + [to_array(x) for x in value.get("layers") or []]
+        parts = [_rgba(p) for p in parts if p is not None]
+        if not parts:
+            return None
+        composite = parts[0]
+        for layer in parts[1:]:
+            composite = _over(composite, layer)
+    return flatten(composite, under)
+
+
+def blank_sketch(size: tuple[int, int] = (256, 256)) -> Image.Image:
+    return Image.new("L", size, 255)
+
+
+def sketch_from_canvas(value: object, *, size: tuple[int, int] = (256, 256)) -> Image.Image:
+    """Canvas -> binary sketch (mode "L", ink 0 on paper 255); an empty canvas is blank paper."""
+    rgb = canvas_image(value, under=PAPER_RGB)
+    if rgb is None:
+        return blank_sketch(size)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return Image.fromarray(np.where(grey < INK_THRESHOLD, 0, 255).astype(np.uint8))
+
+
+def is_blank(sketch: Image.Image) -> bool:
+    return bool(np.asarray(sketch).min() >= INK_THRESHOLD)
+
+
+def snap_labels(rgb: np.ndarray, palette: Sequence[Sequence[int]]) -> np.ndarray:
+    """H x W x 3 painted colours -> H x W uint8 class ids of the nearest palette colour.
+
+    Antialiased stroke edges and JPEG seams hold in-between colours that may be nearest to a third
+    class (between blue and yellow lies green). Pixels far from every palette colour take the class
+    of the nearest clearly painted pixel instead, so boundaries never grow thin stray classes.
+    """
+    rgb = np.ascontiguousarray(rgb[:, :, :3])
+    pal = np.asarray(palette, dtype=np.int32).reshape(-1, 3)
+    colours, inverse = np.unique(rgb.reshape(-1, 3), axis=0, return_inverse=True)
+    dist = ((colours[:, None, :].astype(np.int32) - pal[None, :, :]) ** 2).sum(-1)
+    nearest = dist.argmin(1).astype(np.uint8)
+    confident_colour = np.sqrt(dist.min(1)) <= CONFIDENT_DISTANCE
+    inverse = inverse.reshape(rgb.shape[:2])
+    ids = nearest[inverse]
+    unsure = ~confident_colour[inverse]
+    if unsure.any() and not unsure.all():
+        # For every pixel, the position of the nearest confident pixel (L2 distance transform).
+        _, nearest_px = cv2.distanceTransformWithLabels(unsure.astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+        confident_ids = ids[~unsure]
+        # Labels number the zero (confident) pixels in row-major order, starting at 1.
+        ids = np.where(unsure, confident_ids[nearest_px - 1], ids).astype(np.uint8)
+    return ids
+
+
+def labels_from_canvas(value: object, palette: Sequence[Sequence[int]], *, blank_class: int = 0, size: tuple[int, int] = (256, 256)) -> np.ndarray:
+    """Canvas -> H x W uint8 class ids; an empty canvas is the blank class everywhere."""
+    rgb = canvas_image(value, under=tuple(palette[blank_class]))
+    if rgb is None:
+        return np.full((size[1], size[0]), blank_class, np.uint8)
+    return snap_labels(rgb, palette)
+
+
+def ids_to_rgb(ids: np.ndarray, palette: Sequence[Sequence[int]]) -> np.ndarray:
+    pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    return pal[np.clip(ids, 0, len(pal) - 1)]
+
+
+def looks_like_sketch(rgb: np.ndarray) -> bool:
+    """True for line drawings (mostly white paper, some dark ink, little in between or colour)."""
+    a = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb[:, :, :3], cv2.COLOR_RGB2GRAY)
+    if rgb.ndim == 3 and np.abs(rgb[:, :, :3].astype(np.int16) - a[:, :, None]).max(axis=2).mean() > 12:
+        return False  # colourful: a photo
+    paper = (a >= 200).mean()
+    ink = (a <= 60).mean()
+    return paper >= 0.6 and paper + ink >= 0.9
+
+
+def fit_into(image: np.ndarray, size: tuple[int, int], *, fill: Sequence[int] | int, nearest: bool = False) -> np.ndarray:
+    """Scale an image to fit inside size (width, height), centred on `fill`, aspect kept."""
+    w, h = size
+    ih, iw = image.shape[:2]
+    scale = min(w / iw, h / ih)
+    nw, nh = max(1, round(iw * scale)), max(1, round(ih * scale))
+    interp = cv2.INTER_NEAREST if nearest else (cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    small = cv2.resize(image, (nw, nh), interpolation=interp)
+    shape = (h, w) if image.ndim == 2 else (h, w, image.shape[2])
+    out = np.empty(shape, np.uint8)
+    out[...] = np.asarray(fill, dtype=np.uint8)
+    x0, y0 = (w - nw) // 2, (h - nh) // 2
+    out[y0 : y0 + nh, x0 : x0 + nw] = small
+    return out
+
+
+def editor_value(background: np.ndarray, layer: np.ndarray | None = None) -> dict:
+    """A value to set on an ImageEditor: a background, optionally one layer drawn over it.
+
+    Content goes in a layer over a plain background, so that the eraser reveals the background
+    (paper white for sketches, the blank class for label maps).
+    """
+    composite = background if layer is None else canvas_image({"background": background, "layers": [layer], "composite": None}, under=(0, 0, 0))
+    return {"background": background, "layers": [] if layer is None else [layer], "composite": composite}
+
+
+def solid(size: tuple[int, int], rgb: Sequence[int]) -> np.ndarray:
+    w, h = size
+    out = np.empty((h, w, 3), np.uint8)
+    out[...] = np.asarray(rgb, dtype=np.uint8)
+    return out
+
+
+def opaque_layer(rgb: np.ndarray) -> np.ndarray:
+    return _rgba(rgb)

@@ -1,0 +1,289 @@
+"""Event handlers of the studio: UI values in, (output, status line) out.
+
+Every handler catches its own problems and answers with a status line (Markdown) instead of
+raising, so a missing model, a bad upload or a bad seed never shows a stack trace and the app
+keeps serving. Models come from `models.HUB` (loaded on first use); image conversions live in
+`canvas`, seeds in `seeds`, style controls in `styles`. The street painter's handlers are in
+`street_handlers`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+
+import gradio as gr
+import numpy as np
+import torch
+from PIL import Image
+
+from engine import SEED_KEY
+
+from . import canvas as cv
+from . import seeds as sd
+from .batching import render_latents, translate_batch
+from .errors import report
+from .facade_layouts import FACADE_CLASSES, colorize, facade_layout
+from .models import FACADE, HUB, SKETCH, VARIATIONS, ZEBRA
+from .palettes import DEFAULT_FACADE_PALETTE, palette_of
+from .uploads import load_upload
+
+logger = logging.getLogger(__name__)
+
+SKETCH_CANVAS = (256, 256)
+FACADE_CANVAS = (256, 256)
+MAX_VARIATIONS = 12
+
+
+def ok(name: str, started: float, extra: str = "") -> str:
+    ms = (time.perf_counter() - started) * 1000
+    return f"✓ `{name}` · {ms:.0f} ms" + (f" · {extra}" if extra else "")
+
+
+def stamp(image: Image.Image | None, model: str, seed: int | None = None) -> Image.Image | None:
+    """Record how an output was made in its PNG text chunks (kept in the download).
+
+    The render id also makes every output file unique: gradio caches outputs under a hash of the
+    PNG bytes, and two requests writing the same file while a third downloads it break the
+    download ("Too much data for declared Content-Length").
+    """
+    if image is None:
+        return None
+    image.info.update({"Software": f"GANvas {model}", "ganvas_render": uuid.uuid4().hex})
+    seed = image.info.get(SEED_KEY) if seed is None else seed
+    if seed is not None:
+        image.info["seed"] = str(seed)
+    return image
+
+
+# ----- Sketch -> Cat ------------------------------------------------------------------------
+def render_sketch(canvas: object) -> tuple[Image.Image | None, str]:
+    images, statuses = render_sketch_batch([canvas])
+    return images[0], statuses[0]
+
+
+def render_sketch_batch(canvases: list) -> tuple[list, list]:
+    """Sketch canvases -> cat photos; one forward pass for all (gradio batches them on a GPU)."""
+    started = time.perf_counter()
+    try:
+        model = HUB.get(SKETCH)
+    except Exception as exc:
+        status = report(exc, where="sketch render", toast=False)
+        return [None] * len(canvases), [status] * len(canvases)
+    sketches, statuses = [], [""] * len(canvases)
+    for i, value in enumerate(canvases):
+        try:
+            sketches.append(cv.sketch_from_canvas(value, size=SKETCH_CANVAS))
+        except Exception as exc:
+            sketches.append(None)
+            statuses[i] = report(exc, where="sketch canvas")
+    todo = [i for i, s in enumerate(sketches) if s is not None]
+    outputs: list[Image.Image | None] = [None] * len(canvases)
+    try:
+        for i, out in zip(todo, translate_batch(model, [sketches[i] for i in todo])):
+            outputs[i] = stamp(out, SKETCH)
+            statuses[i] = ok(SKETCH, started, "empty canvas: drawing paper only" if cv.is_blank(sketches[i]) else "")
+    except Exception as exc:
+        status = report(exc, where="sketch render")
+        for i in todo:
+            statuses[i] = status
+    return outputs, statuses
+
+
+def blank_sketch_canvas() -> dict:
+    return cv.editor_value(cv.solid(SKETCH_CANVAS, cv.PAPER_RGB))
+
+
+def sketch_editor_value(sketch: np.ndarray) -> dict:
+    """A sketch (H x W, ink 0) as a canvas value: paper background, the ink as an editable layer."""
+    ink = cv.fit_into(sketch, SKETCH_CANVAS, fill=255)
+    layer = np.zeros(ink.shape + (4,), np.uint8)
+    layer[..., 3] = 255 - ink  # ink opaque, paper transparent: the eraser shows the paper below
+    return cv.editor_value(cv.solid(SKETCH_CANVAS, cv.PAPER_RGB), layer)
+
+
+def sketch_upload(payload: object, line_width: float = 2) -> tuple[dict | None, str]:
+    """An uploaded photo becomes a sketch (engine edge pipeline); a drawing is used as it is."""
+    started = time.perf_counter()
+    try:
+        image = load_upload(payload)
+        if image is None:
+            return gr.skip(), ""
+        rgb = np.asarray(image.convert("RGB"))
+        if cv.looks_like_sketch(rgb):
+            grey = np.asarray(image.convert("L"))
+            sketch = np.where(grey < cv.INK_THRESHOLD, 0, 255).astype(np.uint8)
+            how = "used as a drawing"
+        else:
+            try:
+                from engine.edges import photo_to_sketch  # lands with the edge pipeline
+            except ImportError as exc:
+                raise ValueError("photo -> sketch needs the engine's edge pipeline (engine/edges.py), which is not installed yet; upload a line drawing instead") from exc
+            small = cv.fit_into(rgb, (512, 512), fill=255) if max(rgb.shape[:2]) > 512 else rgb
+            sketch = photo_to_sketch(small, line_width=max(1, int(line_width)))
+            how = "photo turned into a sketch"
+        ms = (time.perf_counter() - started) * 1000
+        return sketch_editor_value(sketch), f"✓ {how} · {ms:.0f} ms: edit it on the canvas"
+    except Exception as exc:
+        return gr.skip(), report(exc, where="sketch upload")
+
+
+# ----- Variations (BicycleGAN) ---------------------------------------------------------------
+def _gallery(model, sketch: Image.Image, seeds: list[int], locked: set[int]) -> list[tuple[Image.Image, str]]:
+    zs = torch.cat([model.random_z(s) for s in seeds])
+    images = render_latents(model, sketch, zs)
+    for im, s in zip(images, seeds):
+        im.info[SEED_KEY] = s
+        stamp(im, model.name, s)
+    return list(zip(images, sd.captions(seeds, locked)))
+
+
+def variations(canvas: object, n: float, seeds_text: str, locked: Sequence[object] | None, *, reroll: bool = False) -> tuple:
+    """N renderings of the sketch, one per seed -> (gallery, seeds text, lock choices, status)."""
+    started = time.perf_counter()
+    try:
+        n = int(n)
+        if not 1 <= n <= MAX_VARIATIONS:
+            raise ValueError(f"choose between 1 and {MAX_VARIATIONS} variations, got {n}")
+        seeds = sd.parse_seeds(seeds_text, n)
+        keep = sd.parse_locks(locked, n)
+        if reroll:
+            seeds = sd.reroll(seeds, keep)
+        model = HUB.get(VARIATIONS)
+        gallery = _gallery(model, cv.sketch_from_canvas(canvas, size=SKETCH_CANVAS), seeds, keep)
+        locks = gr.CheckboxGroup(choices=sd.lock_choices(seeds), value=sorted(keep))
+        return gallery, sd.format_seeds(seeds), locks, ok(VARIATIONS, started, f"{n} samples")
+    except Exception as exc:
+        return gr.skip(), gr.skip(), gr.skip(), report(exc, where="variations")
+
+
+def variations_reroll(canvas: object, n: float, seeds_text: str, locked: Sequence[object] | None) -> tuple:
+    return variations(canvas, n, seeds_text, locked, reroll=True)
+
+
+def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: float) -> tuple[Image.Image | None, str]:
+    """The sketch rendered with z between sample a's and sample b's (1-based numbers)."""
+    started = time.perf_counter()
+    try:
+        parts = [p for p in (seeds_text or "").replace(",", " ").split() if p]
+        if len(parts) < 2:
+            raise ValueError("render some variations first: the morph goes between two of them")
+        seeds = sd.parse_seeds(seeds_text, len(parts))
+        ia, ib = sd.slot(a, len(seeds)), sd.slot(b, len(seeds))
+        model = HUB.get(VARIATIONS)
+        z = sd.interpolate_z(model.random_z(seeds[ia])[0], model.random_z(seeds[ib])[0], float(t))
+        out = stamp(model(cv.sketch_from_canvas(canvas, size=SKETCH_CANVAS), z=z), VARIATIONS)
+        return out, ok(VARIATIONS, started, f"{t:.2f} of the way from seed {seeds[ia]} to seed {seeds[ib]}")
+    except Exception as exc:
+        return gr.skip(), report(exc, where="morph")
+
+
+# ----- Label painters (facade here; the street painter adds styles in street_handlers) --------
+def label_palette(name: str, default: list) -> list[tuple[str, tuple[int, int, int]]]:
+    return palette_of(HUB.contract(name), default)
+
+
+def blank_label_canvas(name: str, default: list, size: tuple[int, int]) -> dict:
+    contract = HUB.contract(name)
+    palette = label_palette(name, default)
+    blank = contract.blank_class if contract else 0
+    return cv.editor_value(cv.solid(size, palette[blank][1]))
+
+
+def label_editor_value(name: str, default: list, rgb: np.ndarray, size: tuple[int, int]) -> dict:
+    """A colour label map as a canvas value: blank-class background, the map as a layer."""
+    contract = HUB.contract(name)
+    palette = label_palette(name, default)
+    blank = palette[contract.blank_class if contract else 0][1]
+    return cv.editor_value(cv.solid(size, blank), cv.opaque_layer(cv.fit_into(rgb, size, fill=blank, nearest=True)))
+
+
+def render_labels(name: str, canvases: list, *, size: tuple[int, int], zs: list | None = None, seeds: list | None = None) -> tuple[list, list]:
+    started = time.perf_counter()
+    try:
+        model = HUB.get(name)
+    except Exception as exc:
+        status = report(exc, where=f"{name} render", toast=False)
+        return [None] * len(canvases), [status] * len(canvases)
+    palette = [p.rgb for p in model.contract.palette]
+    maps, statuses = [], [""] * len(canvases)
+    for i, value in enumerate(canvases):
+        try:
+            ids = cv.labels_from_canvas(value, palette, blank_class=model.contract.blank_class, size=size)
+            maps.append(Image.fromarray(ids))
+        except Exception as exc:
+            maps.append(None)
+            statuses[i] = report(exc, where=f"{name} canvas")
+    todo = [i for i, m in enumerate(maps) if m is not None]
+    outputs: list[Image.Image | None] = [None] * len(canvases)
+    try:
+        results = translate_batch(
+            model,
+            [maps[i] for i in todo],
+            zs=[zs[i] for i in todo] if zs is not None else None,
+            seeds=[seeds[i] for i in todo] if seeds is not None else None,
+        )
+        for i, out in zip(todo, results):
+            outputs[i] = stamp(out, name)
+            statuses[i] = ok(name, started, f"style seed {seeds[i]}" if seeds and seeds[i] is not None else "")
+    except Exception as exc:
+        status = report(exc, where=f"{name} render")
+        for i in todo:
+            statuses[i] = status
+    return outputs, statuses
+
+
+def render_facade(canvas: object) -> tuple[Image.Image | None, str]:
+    images, statuses = render_labels(FACADE, [canvas], size=FACADE_CANVAS)
+    return images[0], statuses[0]
+
+
+def render_facade_batch(canvases: list) -> tuple[list, list]:
+    return render_labels(FACADE, canvases, size=FACADE_CANVAS)
+
+
+def facade_random(seed: object = None) -> tuple[dict, int, str]:
+    """A procedural facade layout for the seed (a new seed when empty) -> (canvas, seed, status)."""
+    try:
+        s = sd.seed_or_new(seed)
+        ids = facade_layout(s, size=FACADE_CANVAS)
+        rgb = colorize(ids, FACADE_CLASSES, label_palette(FACADE, DEFAULT_FACADE_PALETTE))
+        return label_editor_value(FACADE, DEFAULT_FACADE_PALETTE, rgb, FACADE_CANVAS), s, f"layout seed {s}"
+    except Exception as exc:
+        return gr.skip(), gr.skip(), report(exc, where="facade layout")
+
+
+def label_upload(name: str, default: list, payload: object, size: tuple[int, int]) -> tuple[dict, str]:
+    """An uploaded label map, snapped to the palette (JPEG seams and antialiasing cleaned)."""
+    try:
+        image = load_upload(payload)
+        if image is None:
+            return gr.skip(), ""
+        palette = label_palette(name, default)
+        ids = cv.snap_labels(np.asarray(image.convert("RGB")), [rgb for _, rgb in palette])
+        rgb = cv.ids_to_rgb(ids, [rgb for _, rgb in palette])
+        found = ", ".join(palette[i][0] for i in np.unique(ids))
+        return label_editor_value(name, default, rgb, size), f"✓ label map snapped to the palette: {found}"
+    except Exception as exc:
+        return gr.skip(), report(exc, where=f"{name} label upload")
+
+
+def facade_upload(payload: object) -> tuple[dict, str]:
+    return label_upload(FACADE, DEFAULT_FACADE_PALETTE, payload, FACADE_CANVAS)
+
+
+# ----- Horse <-> Zebra ------------------------------------------------------------------------
+def translate_photo(payload: object, direction: str | None) -> tuple[Image.Image | None, str]:
+    started = time.perf_counter()
+    try:
+        photo = load_upload(payload)
+        if photo is None:
+            return None, "Upload a photo of horses or zebras."
+        model = HUB.get(ZEBRA)
+        direction = direction or "AtoB"
+        out = stamp(model(photo, direction=direction), ZEBRA)
+        label = model.contract.directions.get(direction, direction)
+        return out, ok(ZEBRA, started, f"{label} · {photo.width}x{photo.height} in, {out.width}x{out.height} out")
+    except Exception as exc:
+        return None, report(exc, where="horse/zebra")

@@ -1,0 +1,128 @@
+"""Models for the studio: looked up in the manifest at once, loaded on first use, then cached.
+
+Nothing is loaded at startup: a tab asks for its model when it is first used. Loading is
+thread-safe (one lock per model, so two models can load at the same time and a model is never
+loaded twice). A model whose weights are missing is not an error to crash on: `availability`
+and `ModelUnavailable` say which files are missing and the command that makes them.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import engine
+from engine.contract import InputContract
+from engine.loading import how_to_get
+from engine.manifest import ModelCard, weights_dir
+
+logger = logging.getLogger(__name__)
+
+SKETCH = "pix2pix.edges2cats"
+VARIATIONS = "bicyclegan.edges2cats"
+FACADE = "pix2pix.facades"
+STREET = "spade.camvid"
+ZEBRA = "cyclegan.horse2zebra"
+STUDIO_MODELS = (SKETCH, VARIATIONS, FACADE, STREET, ZEBRA)
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot be used now; the message (Markdown) says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Availability:
+    name: str
+    ready: bool  # files present (it may still fail to load, e.g. a bad checksum)
+    message: str  # Markdown: empty when ready
+
+
+class ModelHub:
+    def __init__(self, device: str | None = None) -> None:
+        self.device = device
+        self._models: dict[str, engine.Translator] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.load_seconds: dict[str, float] = {}
+
+    def configure(self, *, device: str | None) -> None:
+        """Choose the device for models loaded from now on (already loaded ones are dropped)."""
+        with self._guard:
+            if device != self.device:
+                self._models.clear()
+            self.device = device
+
+    # ----- the manifest, without loading anything -----
+    def card(self, name: str) -> ModelCard | None:
+        try:
+            cards = engine.list_models()
+        except engine.ModelError as exc:
+            raise ModelUnavailable(f"the model registry cannot be read: {exc}") from exc
+        return next((c for c in cards if c.name == name), None)
+
+    def contract(self, name: str) -> InputContract | None:
+        try:
+            card = self.card(name)
+        except ModelUnavailable:
+            return None
+        return card.contract if card else None
+
+    def availability(self, name: str) -> Availability:
+        if name in self._models:
+            return Availability(name, True, "")
+        try:
+            card = self.card(name)
+        except ModelUnavailable as exc:
+            return Availability(name, False, str(exc))
+        if card is None:
+            return Availability(
+                name,
+                False,
+                f"`{name}` is not in `{weights_dir() / 'manifest.json'}` yet. To make it: {how_to_get(name)}.",
+            )
+        if card.missing_files:
+            files = ", ".join(f"`{card.folder / f}`" for f in card.missing_files)
+            return Availability(name, False, f"`{name}` is registered but its files are missing: {files}. To make them: {how_to_get(name)}.")
+        return Availability(name, True, "")
+
+    # ----- loading -----
+    def _lock_for(self, name: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(name, threading.Lock())
+
+    def get(self, name: str) -> engine.Translator:
+        model = self._models.get(name)
+        if model is not None:
+            return model
+        with self._lock_for(name):
+            model = self._models.get(name)  # loaded by another request while we waited
+            if model is not None:
+                return model
+            status = self.availability(name)
+            if not status.ready:
+                raise ModelUnavailable(status.message)
+            start = time.perf_counter()
+            try:
+                model = engine.load(name, device=self.device)
+            except (engine.ModelError, ValueError, OSError) as exc:
+                raise ModelUnavailable(f"`{name}` could not be loaded: {exc}") from exc
+            self.load_seconds[name] = time.perf_counter() - start
+            logger.info("loaded %s on %s in %.1f s", name, model.device, self.load_seconds[name])
+            self._models[name] = model
+            return model
+
+    def clear(self) -> None:
+        """Forget every loaded model (they load again on next use)."""
+        with self._guard:
+            self._models.clear()
+            self.load_seconds.clear()
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._models
+
+    def loaded(self) -> list[str]:
+        return sorted(self._models)
+
+
+HUB = ModelHub()

@@ -1,0 +1,63 @@
+"""Label palettes the painters fall back on when a model's contract is not available yet.
+
+The real colours come from each model's contract (weights/manifest.json). Until a model is
+registered, the facade and street painters still need swatches to paint with: these defaults
+name the same classes (the procedural layouts and the contract palette are matched by name).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .facade_layouts import FACADE_CLASSES
+from .street_layouts import STREET_CLASSES
+
+Palette = list[tuple[str, tuple[int, int, int]]]
+
+
+def _jet(n: int) -> list[tuple[int, int, int]]:
+    t = np.linspace(0.0, 1.0, n)
+    rgb = np.clip(1.5 - np.abs(4.0 * t[:, None] - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
+    return [tuple(int(round(c * 255)) for c in row) for row in rgb]
+
+
+# CMP facades are coloured with samples of a jet-like colour map, background first.
+DEFAULT_FACADE_PALETTE: Palette = list(zip(FACADE_CLASSES, _jet(len(FACADE_CLASSES))))
+
+# The SegNet colours of the 11 CamVid classes, plus black for Unlabelled.
+DEFAULT_STREET_PALETTE: Palette = list(
+    zip(
+        STREET_CLASSES,
+        [
+            (128, 128, 128),
+            (128, 0, 0),
+            (192, 192, 128),
+            (128, 64, 128),
+            (60, 40, 222),
+            (128, 128, 0),
+            (192, 128, 128),
+            (64, 64, 128),
+            (64, 0, 128),
+            (64, 64, 0),
+            (0, 128, 192),
+            (0, 0, 0),
+        ],
+    )
+)
+
+
+def palette_of(contract: object | None, default: Palette) -> Palette:
+    """(name, rgb) pairs from a contract's palette, or the default when there is none."""
+    entries = getattr(contract, "palette", None) or ()
+    if not entries:
+        return list(default)
+    return [(p.name, tuple(int(c) for c in p.rgb)) for p in entries]
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def text_colour(rgb: tuple[int, int, int]) -> str:
+    """Black or white, whichever reads better on the swatch."""
+    r, g, b = rgb
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"

@@ -1,0 +1,207 @@
+"""Stand-in models: randomly initialised networks with the studio's five model names and contracts.
+
+For tests, benchmarks and trying the app before the real weights are trained. They make noise,
+not cats. "tiny" models are a few hundred KB and run in milliseconds; "full" ones have the real
+architectures (random weights), for measuring realistic latency.
+
+    python -m app.standins --out /tmp/ganvas-weights [--scale tiny|full]
+    GANVAS_WEIGHTS_DIR=/tmp/ganvas-weights python app.py
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from engine import InputContract, PaletteEntry, save_model
+from engine.manifest import upsert_entry
+from engine.nets import build_network
+
+from .models import FACADE, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA
+from .palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE
+
+SCALES = ("tiny", "full")
+
+
+def _palette(pairs: list) -> tuple[PaletteEntry, ...]:
+    return tuple(PaletteEntry(name, tuple(rgb)) for name, rgb in pairs)
+
+
+def _specs(scale: str) -> dict[str, dict]:
+    """name -> family, task, contract, networks {role: (arch, kwargs)}, extras."""
+    tiny = scale == "tiny"
+    size = 64 if tiny else 256
+    unet = dict(ngf=8, num_downs=6) if tiny else dict(ngf=64, num_downs=8)
+    z_dim = 16 if tiny else 256
+    spade = dict(ngf=8, hidden=16, base_height=2, base_width=2) if tiny else dict(ngf=64, hidden=128, base_height=8, base_width=8)
+    k = 3
+    g = torch.Generator().manual_seed(0)
+    street_extras = {
+        "style_mean": torch.zeros(z_dim),
+        "style_components": torch.linalg.qr(torch.randn(z_dim, k, generator=g))[0].T.contiguous(),
+        "style_spread": torch.tensor([1.5, 1.0, 0.7]),
+        "style_presets": torch.randn(2, z_dim, generator=g),
+    }
+    return {
+        SKETCH: dict(
+            family="pix2pix",
+            task="sketch -> cat photo",
+            contract=InputContract(kind="sketch", size=size, channels=1),
+            networks={"G": ("unet", dict(in_channels=1, **unet))},
+        ),
+        VARIATIONS: dict(
+            family="bicyclegan",
+            task="sketch -> many cat photos",
+            contract=InputContract(kind="sketch", size=size, channels=1, nz=8, encoder=True),
+            networks={
+                "G": ("unet", dict(in_channels=1, nz=8, norm="instance", dropout=False, **unet)),
+                "E": ("resnet_encoder", dict(nz=8, ndf=8 if tiny else 64, n_blocks=2 if tiny else 4)),
+            },
+        ),
+        FACADE: dict(
+            family="pix2pix",
+            task="facade label map -> facade photo",
+            contract=InputContract(kind="labels", size=size, channels=12, palette=_palette(DEFAULT_FACADE_PALETTE)),
+            networks={"G": ("unet", dict(in_channels=12, **unet))},
+        ),
+        STREET: dict(
+            family="spade",
+            task="street label map -> street photo",
+            contract=InputContract(kind="labels", size=size, channels=12, palette=_palette(DEFAULT_STREET_PALETTE), blank_class=11, nz=z_dim, style=True, encoder=True),
+            networks={
+                "G": ("spade", dict(label_channels=12, z_dim=z_dim, **spade)),
+                "E": ("conv_style_encoder", dict(z_dim=z_dim, ndf=8 if tiny else 64, input_size=32 if tiny else 256)),
+            },
+            extras=street_extras,
+            extra_config={"style_preset_names": ["sunny", "overcast"]},
+        ),
+        ZEBRA: dict(
+            family="cyclegan",
+            task="horse <-> zebra",
+            contract=InputContract(kind="photo", size=size, any_resolution=True, directions={"AtoB": "horse → zebra", "BtoA": "zebra → horse"}),
+            networks={
+                "G_AtoB": ("resnet", dict(ngf=8 if tiny else 64, n_blocks=2 if tiny else 9)),
+                "G_BtoA": ("resnet", dict(ngf=8 if tiny else 64, n_blocks=2 if tiny else 9)),
+            },
+        ),
+    }
+
+
+def write_standins(weights: Path, *, scale: str = "tiny", names: Iterable[str] = STUDIO_MODELS, register_only: Iterable[str] = ()) -> Path:
+    """Write stand-in model folders and their manifest entries under `weights`.
+
+    Names in `register_only` get a manifest entry but no files (a model whose weights are missing).
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    weights = Path(weights)
+    specs = _specs(scale)
+    register_only = set(register_only)
+    for name in list(names) + sorted(register_only):
+        spec = specs[name]
+        torch.manual_seed(0)
+        nets = {role: (arch, kwargs, build_network(arch, **kwargs)) for role, (arch, kwargs) in spec["networks"].items()}
+        folder = weights / name
+        files = save_model(folder, name=name, family=spec["family"], task=spec["task"], contract=spec["contract"], networks=nets, extras=spec.get("extras"), extra_config=spec.get("extra_config"))
+        entry = {
+            "name": name,
+            "family": spec["family"],
+            "task": spec["task"],
+            "files": files,
+            "size_bytes": sum((folder / f).stat().st_size for f in files),
+            "dataset": {"name": "none (stand-in, random weights)", "terms": "n/a"},
+            "recipe": f"app.standins ({scale})",
+            "metrics": {},
+            "contract": spec["contract"].to_dict(),
+        }
+        if name in register_only:
+            for f in files:
+                (folder / f).unlink()
+        upsert_entry(entry, path=weights / "manifest.json")
+    return weights
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Served:
+    url: str
+    weights: Path
+    log: Path
+    process: subprocess.Popen
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the app did not answer within {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def serving(weights: Path | None = None, *, scale: str = "tiny", args: Iterable[str] = (), timeout_s: float = 180.0) -> Iterator[Served]:
+    """Run `python app.py` on 127.0.0.1 (a free port) over stand-in weights; stop it afterwards.
+
+    weights: an existing weights folder, or None to write stand-ins of `scale` into a temp folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="ganvas-serve-") as tmp:
+        if weights is None:
+            weights = write_standins(Path(tmp) / "weights", scale=scale)
+        port = free_port()
+        log = Path(tmp) / "app.log"
+        env = {**os.environ, "GANVAS_WEIGHTS_DIR": str(weights), "GRADIO_ANALYTICS_ENABLED": "False"}
+        env.pop("SPACE_ID", None)
+        with open(log, "w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), "--no-browser", *args],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            _wait_until_up(url, proc, log, timeout_s)
+            yield Served(url=url, weights=Path(weights), log=log, process=proc)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="weights folder to write (then set GANVAS_WEIGHTS_DIR to it)")
+    parser.add_argument("--scale", choices=SCALES, default="tiny")
+    args = parser.parse_args()
+    write_standins(args.out, scale=args.scale)
+    print(f"stand-in models written to {args.out}; start the app with GANVAS_WEIGHTS_DIR={args.out} python app.py")
+
+
+if __name__ == "__main__":
+    main()

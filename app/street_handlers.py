@@ -1,0 +1,110 @@
+"""Handlers of the street painter (SPADE): label canvas plus a style code.
+
+The style comes from a seed ("random"), a shipped preset, or a reference photo through the
+model's style encoder; sliders then move it along the model's main style directions. The
+encoded photo is kept per session (a gr.State holding the code as a list of floats).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from . import seeds as sd
+from .errors import report
+from .facade_layouts import colorize
+from .handlers import label_editor_value, label_palette, label_upload, ok, render_labels
+from .models import HUB, STREET
+from .palettes import DEFAULT_STREET_PALETTE
+from .street_layouts import STREET_CLASSES, street_layout
+from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_vector, steer, style_space
+from .uploads import load_upload
+
+STREET_CANVAS = (256, 192)  # CamVid's 4:3 at the model's native 256 px long side
+
+
+def space_of(model) -> StyleSpace:
+    return style_space(z_dim=model.nz, extras=model.extras, config=model.config)
+
+
+def style_code(model, source: str, seed: object, preset: str | None, photo_z: Sequence[float] | None, offsets: Sequence[float]) -> tuple[np.ndarray, int | None]:
+    """The style code for the chosen source, steered by the sliders -> (z, seed used or None)."""
+    space = space_of(model)
+    used_seed = None
+    if source == "preset":
+        base = preset_vector(space, preset)
+    elif source == "photo":
+        if not photo_z:
+            raise ValueError("upload a reference photo first (or choose a random style or a preset)")
+        base = np.asarray(photo_z, dtype=np.float32)
+    elif source == "random":
+        used_seed = sd.seed_or_new(seed)
+        base = model.random_z(used_seed)[0].numpy()
+    else:
+        raise ValueError(f"style source must be one of {', '.join(SOURCES)}, got {source!r}")
+    return steer(space, base, [float(o or 0) for o in offsets]), used_seed
+
+
+def render_street(canvas: object, source: str, seed: object, preset: str | None, photo_z: Sequence[float] | None, *offsets: float) -> tuple[Image.Image | None, str]:
+    try:
+        model = HUB.get(STREET)
+        z, used_seed = style_code(model, source, seed, preset, photo_z, offsets)
+    except Exception as exc:
+        return None, report(exc, where="street style", toast=False)
+    images, statuses = render_labels(STREET, [canvas], size=STREET_CANVAS, zs=[z], seeds=[used_seed])
+    return images[0], statuses[0]
+
+
+def street_random(seed: object = None) -> tuple[dict, int, str]:
+    try:
+        s = sd.seed_or_new(seed)
+        ids = street_layout(s, size=STREET_CANVAS)
+        rgb = colorize(ids, STREET_CLASSES, label_palette(STREET, DEFAULT_STREET_PALETTE))
+        return label_editor_value(STREET, DEFAULT_STREET_PALETTE, rgb, STREET_CANVAS), s, f"layout seed {s}"
+    except Exception as exc:
+        return gr.skip(), gr.skip(), report(exc, where="street layout")
+
+
+def street_upload(payload: object) -> tuple[dict, str]:
+    return label_upload(STREET, DEFAULT_STREET_PALETTE, payload, STREET_CANVAS)
+
+
+def street_style_photo(payload: object) -> tuple:
+    """Encode a reference photo -> (style code for the session, source = "photo", status)."""
+    started = time.perf_counter()
+    try:
+        photo = load_upload(payload)
+        if photo is None:
+            return gr.skip(), gr.skip(), ""
+        model = HUB.get(STREET)
+        z = model.encode(photo)
+        return [float(v) for v in z], "photo", ok(STREET, started, "style taken from the photo")
+    except Exception as exc:
+        return gr.skip(), gr.skip(), report(exc, where="style photo")
+
+
+def new_style_seed() -> tuple[int, str]:
+    return sd.new_seed(), "random"
+
+
+def street_controls() -> tuple:
+    """Load the model (the tab is in use) and show the style controls it supports.
+
+    -> (status, preset dropdown, photo upload, source radio, *MAX_SLIDERS sliders)
+    """
+    hidden = [gr.Slider(visible=False) for _ in range(MAX_SLIDERS)]
+    try:
+        model = HUB.get(STREET)
+        space = space_of(model)
+    except Exception as exc:
+        return (report(exc, where="street controls", toast=False), gr.skip(), gr.skip(), gr.skip(), *hidden)
+    sources = ["random"] + (["preset"] if space.n_presets else []) + (["photo"] if model.contract.encoder or model.contract.style else [])
+    sliders = [
+        gr.Slider(visible=i < space.n_directions, label=f"style direction {i + 1}")
+        for i in range(MAX_SLIDERS)
+    ]
+    presets = gr.Dropdown(choices=list(space.preset_names), value=space.preset_names[0] if space.n_presets else None, visible=bool(space.n_presets))
+    return ("", presets, gr.Image(visible="photo" in sources), gr.Radio(choices=sources), *sliders)

@@ -1,0 +1,46 @@
+"""Uploaded files -> clean PIL images, or a ValueError with a short reason.
+
+Upload events run with gradio's preprocessing off, so a file that is not an image (or is
+truncated, animated, huge, CMYK, 16-bit...) reaches the engine's loader, which converts what it
+can and explains what it cannot, instead of failing inside gradio with a generic error.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from engine.images import load_image
+
+MAX_UPLOAD_BYTES = 40 * 1024 * 1024
+
+
+def upload_path(payload: object) -> Path | None:
+    """The file behind an upload payload: a FileData dict or object, or a plain path."""
+    if payload is None:
+        return None
+    if isinstance(payload, dict):
+        path = payload.get("path")
+    elif isinstance(payload, (str, Path)):
+        path = payload
+    else:
+        path = getattr(payload, "path", None)
+    if not path:
+        return None
+    return Path(path)
+
+
+def load_upload(payload: object, *, keep_gray: bool = False) -> Image.Image | None:
+    """An upload -> an RGB (or L) PIL image; None when nothing was uploaded."""
+    if isinstance(payload, Image.Image):
+        return load_image(payload, keep_gray=keep_gray)
+    path = upload_path(payload)
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ValueError("the uploaded file is gone from the server; upload it again")
+    if path.stat().st_size > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the file is {path.stat().st_size / 2**20:.0f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB")
+    if path.suffix.lower() == ".svg":
+        raise ValueError("SVG drawings are not supported; export a PNG first")
+    return load_image(path, keep_gray=keep_gray)

@@ -1,0 +1,84 @@
+"""Full-state resume: 4 steps straight and 2 + crash + resume + 2 give the same weights (CPU, fixed seeds)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from test_trainers_families import TINY, make_data, tiny
+from trainers.checkpoint import latest_checkpoint, load_checkpoint
+from trainers.families import TRAINERS
+from trainers.loop import train
+
+torch.set_num_threads(1)
+
+
+class Crash(Exception):
+    pass
+
+
+def _crash_after(monkeypatch: pytest.MonkeyPatch, family: str, steps: int) -> None:
+    """Make the family's train_step raise on call steps + 1, as if the process died there."""
+    cls = TRAINERS[family]
+    original = cls.train_step
+    calls = {"n": 0}
+
+    def step(self, batch):
+        calls["n"] += 1
+        if calls["n"] > steps:
+            raise Crash
+        return original(self, batch)
+
+    monkeypatch.setattr(cls, "train_step", step)
+
+
+def _assert_same(a: object, b: object, where: str) -> None:
+    if isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), f"{where} differs"
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _assert_same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("family", ["pix2pix", "cyclegan", "spade", "bicyclegan"])
+def test_resume_gives_the_same_weights(tmp_path, monkeypatch, family):
+    data = make_data(family, tmp_path / "data")
+    # CycleGAN with a pool of 2: full after two steps, so steps 3 and 4 draw from the restored pool.
+    extra = dict(pool_size=2) if family == "cyclegan" else {}
+    cfg = tiny(family, data, max_steps=4, checkpoint_every=2, **extra)
+
+    train(cfg, run_dir=tmp_path / "straight")
+    with monkeypatch.context() as m:
+        _crash_after(m, family, steps=2)
+        with pytest.raises(Crash):
+            train(tiny(family, data, max_steps=4, checkpoint_every=2, **extra), run_dir=tmp_path / "resumed")
+    assert latest_checkpoint(tmp_path / "resumed").name == "step_00000002.pt"
+    if family == "cyclegan":
+        pools = load_checkpoint(latest_checkpoint(tmp_path / "resumed"))["extra"]
+        assert len(pools["pool_A"]["images"]) == len(pools["pool_B"]["images"]) == 2
+    # A new process would know only the run directory: the command line's config is ignored.
+    train(tiny(family, data, max_steps=99, seed=123), run_dir=tmp_path / "resumed", resume=True)
+
+    straight = load_checkpoint(tmp_path / "straight" / "checkpoints" / "step_00000004.pt")
+    resumed = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_00000004.pt")
+    for part in ("networks", "optimizers", "schedulers", "extra"):
+        _assert_same(straight[part], resumed[part], part)
+    assert resumed["step"] == 4
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path):
+    cfg = tiny("pix2pix", tmp_path)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        train(cfg, run_dir=tmp_path / "empty", resume=True)
+
+
+def test_tiny_configs_cover_every_family():
+    assert set(TINY) == set(TRAINERS)

@@ -1,0 +1,153 @@
+"""BicycleGAN (Zhu et al. 2017): cVAE-GAN and cLR-GAN trained together, for many outputs per input.
+
+Paper-to-code: A is the input (sketch, labels or photo), B the photo. E maps B to q(z | B); G
+renders G(A, z) with z added at every encoder level of its U-Net; D judges the cVAE-GAN branch
+(B -> E -> z -> G(A, z) should look real), D2 the cLR-GAN branch (random z -> G(A, z)). Both Ds
+are unconditional and, as in the paper, two PatchGANs each, at 70x70 and 140x140 (the image and
+its half-size copy).
+
+Each batch is split in two halves as the original does: the first half (A1, B1) is encoded,
+z_enc = E(B1) reparameterised; the second half's photos B2 are the real images for D2, while the
+random branch renders from A1 with z ~ N(0, I). Losses: least-squares GAN (summed over D's scales)
+for both branches, lambda_l1 * |G(A1, z_enc) - B1|, lambda_kl * KL(q(z | B1) || N(0, I)), and the
+latent regression lambda_z * |E(G(A1, z_rand)).mu - z_rand|, which updates G only: E is frozen
+while it runs, as in the paper and code. G and E step, then D and D2 on the same (detached) fakes
+with real + fake losses (not halved). Weights start Xavier-normal with gain 0.02 (its default).
+The KL term is averaged over the half batch (summed in the original; equal at batch size 2).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.nets import ResnetEncoder, UnetGenerator
+
+from ..config import BicycleGANConfig
+from ..discriminators import PatchDiscriminator
+from ..losses import gan_loss, kl_divergence, reparameterize
+from .base import FamilyTrainer, init_weights, set_requires_grad
+
+D_SCALES = 2  # PatchGANs per discriminator (the original's basic_256_multi)
+
+
+class TwoScalePatchGAN(nn.Module):
+    """PatchGANs on the image at full and half size (D_NLayersMulti of the original)."""
+
+    def __init__(self, *, in_channels: int, ndf: int, n_layers: int, norm: str, scales: int = D_SCALES) -> None:
+        super().__init__()
+        self.scales = nn.ModuleList(PatchDiscriminator(in_channels=in_channels, ndf=ndf, n_layers=n_layers, norm=norm) for _ in range(scales))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        out = []
+        for i, d in enumerate(self.scales):
+            if i:
+                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+            out.append(d(x))
+        return out
+
+
+def lsgan(predictions: list[torch.Tensor], *, real: bool, mode: str) -> torch.Tensor:
+    return sum(gan_loss(p, real=real, mode=mode) for p in predictions)
+
+
+def encoder_blocks(crop_size: int) -> int:
+    """Residual blocks of E: enough to reach 8 x 8 before the global pool (4 at 256 px, as resnet_256)."""
+    return max(1, int(math.log2(crop_size)) - 4)
+
+
+class BicycleGANTrainer(FamilyTrainer):
+    task = "multimodal image-to-image translation (BicycleGAN)"
+
+    def __init__(self, cfg: BicycleGANConfig, *, device: torch.device) -> None:
+        super().__init__(cfg, device=device)
+        if cfg.batch_size < 2 or cfg.batch_size % 2:
+            raise ValueError(
+                f"BicycleGAN splits every batch into two halves (one encoded, one with random z), so batch_size must be "
+                f"even and at least 2; got {cfg.batch_size}"
+            )
+        self.g_kwargs = dict(
+            in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm,
+            dropout=False, nz=cfg.nz, inject_z="all",
+        )
+        self.e_kwargs = dict(in_channels=3, nz=cfg.nz, ndf=cfg.nef, n_blocks=encoder_blocks(cfg.crop_size), norm=cfg.norm)
+        self.G = init_weights(UnetGenerator(**self.g_kwargs), kind="xavier").to(device)
+        self.E = init_weights(ResnetEncoder(**self.e_kwargs), kind="xavier").to(device)
+        d_kwargs = dict(in_channels=3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm)
+        self.D = init_weights(TwoScalePatchGAN(**d_kwargs), kind="xavier").to(device)
+        self.D2 = init_weights(TwoScalePatchGAN(**d_kwargs), kind="xavier").to(device)
+        self.networks = {"G": self.G, "E": self.E, "D": self.D, "D2": self.D2}
+        betas = (cfg.beta1, 0.999)
+        self.optimizers = {name: self.adam(net.parameters(), lr=cfg.lr, betas=betas) for name, net in self.networks.items()}
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        cfg = self.cfg
+        mode = cfg.gan_mode
+        half = cfg.batch_size // 2
+        x = self.encode_input(batch["input"], generator=batch.get("generator"), training=True)
+        real = batch["target"].float() / 127.5 - 1.0
+        a1, b1, b2 = x[:half], real[:half], real[half:]
+        # G and E: cVAE-GAN (encoded z) and cLR-GAN (random z) branches, discriminators frozen.
+        set_requires_grad([self.D, self.D2], False)
+        for name in ("G", "E"):
+            self.optimizers[name].zero_grad(set_to_none=True)
+        with self.autocast():
+            mu, logvar = self.E(b1)
+            mu, logvar = mu.float(), logvar.float()
+            z_enc = reparameterize(mu, logvar)
+            z_rand = torch.randn(half, cfg.nz, device=x.device)
+            fake_enc = self.G(a1, z_enc)
+            fake_rand = self.G(a1, z_rand)
+            gan = lsgan(self.D(fake_enc), real=True, mode=mode)
+            gan2 = lsgan(self.D2(fake_rand), real=True, mode=mode)
+            l1 = F.l1_loss(fake_enc.float(), b1)
+            kl = kl_divergence(mu, logvar)
+            # Latent regression updates G alone: E runs frozen (the plain module, outside any DDP
+            # wrapper, since none of its parameters take part), so gradients reach only G.
+            encoder = self.networks["E"]
+            set_requires_grad([encoder], False)
+            mu2, _ = encoder(fake_rand)
+            set_requires_grad([encoder], True)
+            z_l1 = F.l1_loss(mu2.float(), z_rand)
+            loss = gan + gan2 + cfg.lambda_l1 * l1 + cfg.lambda_kl * kl + cfg.lambda_z * z_l1
+        loss.backward()
+        self.optimizers["E"].step()
+        self.optimizers["G"].step()
+        # D on the cVAE-GAN branch, D2 on the cLR-GAN branch, with the fakes drawn before the update.
+        set_requires_grad([self.D, self.D2], True)
+        for name in ("D", "D2"):
+            self.optimizers[name].zero_grad(set_to_none=True)
+        with self.autocast():
+            loss_d = lsgan(self.D(fake_enc.detach()), real=False, mode=mode) + lsgan(self.D(b1), real=True, mode=mode)
+            loss_d2 = lsgan(self.D2(fake_rand.detach()), real=False, mode=mode) + lsgan(self.D2(b2), real=True, mode=mode)
+        (loss_d + loss_d2).backward()
+        self.optimizers["D"].step()
+        self.optimizers["D2"].step()
+        losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1, "D": loss_d, "D2": loss_d2}
+        return {k: v.item() for k, v in losses.items()}
+
+    @torch.no_grad()
+    def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """input | G(input, E(target).mu) | two random z | target."""
+        x = self.encode_input(batch["input"], generator=None, training=False)
+        real = batch["target"].float() / 127.5 - 1.0
+        n = x.shape[0]
+        self.G.eval()
+        self.E.eval()
+        with self.autocast():
+            mu, _ = self.E(real)
+            columns = [self.G(x, mu.float()).float()]
+            for seed in (1, 2):
+                z = torch.randn(n, self.cfg.nz, generator=torch.Generator().manual_seed(seed)).to(x.device)
+                columns.append(self.G(x, z).float())
+        self.G.train()
+        self.E.train()
+        return [self.preview_input(batch["input"]), *columns, real]
+
+    def contract_extras(self) -> dict:
+        return {"nz": self.cfg.nz, "encoder": True}
+
+    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
+        return {"G": ("unet", self.g_kwargs, self.G), "E": ("resnet_encoder", self.e_kwargs, self.E)}

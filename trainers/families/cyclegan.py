@@ -1,0 +1,123 @@
+"""CycleGAN (Zhu et al. 2017): two ResNet generators, two PatchGANs, least squares, cycle + identity.
+
+Paper-to-code map (the original code's names differ from the paper's; ours say what they do):
+
+    paper     original code   here        what it is
+    G         netG_A          G_AtoB      domain A -> domain B (X -> Y)
+    F         netG_B          G_BtoA      domain B -> domain A (Y -> X)
+    D_X       netD_B          D_A         judges domain A images: real A vs G_BtoA(B)
+    D_Y       netD_A          D_B         judges domain B images: real B vs G_AtoB(A)
+
+Losses, as in the original code: least-squares GAN for both directions; cycle L1
+lambda_cycle * (|G_BtoA(G_AtoB(a)) - a| + |G_AtoB(G_BtoA(b)) - b|); identity L1
+lambda_identity * lambda_cycle * (|G_AtoB(b) - b| + |G_BtoA(a) - a|). Both generators share one
+Adam, both discriminators another. Each D learns from a pool of the last 50 generated images (half
+the batch swapped for history), with its loss halved. Order per step: G update (D frozen), then D.
+"""
+from __future__ import annotations
+
+import itertools
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.nets import ResnetGenerator
+
+from ..config import CycleGANConfig
+from ..discriminators import PatchDiscriminator
+from ..image_pool import ImagePool
+from ..losses import gan_loss
+from .base import FamilyTrainer, init_weights, set_requires_grad
+
+
+class CycleGANTrainer(FamilyTrainer):
+    task = "unpaired image-to-image translation (CycleGAN)"
+
+    def __init__(self, cfg: CycleGANConfig, *, device: torch.device) -> None:
+        super().__init__(cfg, device=device)
+        if cfg.input_kind != "photo":
+            raise ValueError(f"CycleGAN translates photos between two domains: input_kind must be 'photo', got {cfg.input_kind!r}")
+        if len(cfg.domain_names) != 2:
+            raise ValueError(f"domain_names must name the two domains, e.g. ['horse', 'zebra']; got {cfg.domain_names!r}")
+        self.g_kwargs = dict(in_channels=3, out_channels=3, ngf=cfg.ngf, n_blocks=cfg.n_blocks, norm="instance", dropout=False)
+        self.G_AtoB = init_weights(ResnetGenerator(**self.g_kwargs)).to(device)
+        self.G_BtoA = init_weights(ResnetGenerator(**self.g_kwargs)).to(device)
+        d_kwargs = dict(in_channels=3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm="instance")
+        self.D_A = init_weights(PatchDiscriminator(**d_kwargs)).to(device)
+        self.D_B = init_weights(PatchDiscriminator(**d_kwargs)).to(device)
+        self.networks = {"G_AtoB": self.G_AtoB, "G_BtoA": self.G_BtoA, "D_A": self.D_A, "D_B": self.D_B}
+        betas = (cfg.beta1, 0.999)
+        g_params = itertools.chain(self.G_AtoB.parameters(), self.G_BtoA.parameters())
+        d_params = itertools.chain(self.D_A.parameters(), self.D_B.parameters())
+        self.optimizers = {"G": self.adam(g_params, lr=cfg.lr, betas=betas), "D": self.adam(d_params, lr=cfg.lr, betas=betas)}
+        # Generated images of each domain, for that domain's discriminator.
+        self.pool_A = ImagePool(size=cfg.pool_size)
+        self.pool_B = ImagePool(size=cfg.pool_size)
+
+    def _d_loss(self, d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        mode = self.cfg.gan_mode
+        with self.autocast():
+            pred_real, pred_fake = d(real), d(fake.detach())
+        return 0.5 * (gan_loss(pred_real, real=True, mode=mode) + gan_loss(pred_fake, real=False, mode=mode))
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        cfg = self.cfg
+        mode = cfg.gan_mode
+        real_a = self.encode_input(batch["input"], generator=None, training=True)
+        real_b = batch["target"].float() / 127.5 - 1.0
+        # G step: both directions and both cycles, discriminators frozen.
+        set_requires_grad([self.D_A, self.D_B], False)
+        self.optimizers["G"].zero_grad(set_to_none=True)
+        with self.autocast():
+            fake_b = self.G_AtoB(real_a)
+            rec_a = self.G_BtoA(fake_b)
+            fake_a = self.G_BtoA(real_b)
+            rec_b = self.G_AtoB(fake_a)
+            gan_ab = gan_loss(self.D_B(fake_b), real=True, mode=mode, for_discriminator=False)
+            gan_ba = gan_loss(self.D_A(fake_a), real=True, mode=mode, for_discriminator=False)
+            cycle_a = F.l1_loss(rec_a.float(), real_a)
+            cycle_b = F.l1_loss(rec_b.float(), real_b)
+            loss_g = gan_ab + gan_ba + cfg.lambda_cycle * (cycle_a + cycle_b)
+            losses = {"G_AtoB": gan_ab, "G_BtoA": gan_ba, "cycle_A": cycle_a, "cycle_B": cycle_b}
+            if cfg.lambda_identity > 0:
+                idt_b = F.l1_loss(self.G_AtoB(real_b).float(), real_b)  # G_AtoB should leave B images alone
+                idt_a = F.l1_loss(self.G_BtoA(real_a).float(), real_a)
+                loss_g = loss_g + cfg.lambda_identity * cfg.lambda_cycle * (idt_a + idt_b)
+                losses.update(idt_A=idt_a, idt_B=idt_b)
+        loss_g.backward()
+        self.optimizers["G"].step()
+        # D step: each D sees real images of its domain and (pooled) generated ones.
+        set_requires_grad([self.D_A, self.D_B], True)
+        self.optimizers["D"].zero_grad(set_to_none=True)
+        gen = batch["generator"]
+        loss_d_a = self._d_loss(self.D_A, real_a, self.pool_A.query(fake_a.float(), generator=gen))
+        loss_d_b = self._d_loss(self.D_B, real_b, self.pool_B.query(fake_b.float(), generator=gen))
+        (loss_d_a + loss_d_b).backward()
+        self.optimizers["D"].step()
+        losses.update(D_A=loss_d_a, D_B=loss_d_b)
+        return {k: v.item() for k, v in losses.items()}
+
+    @torch.no_grad()
+    def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """A | G_AtoB(A) | B | G_BtoA(B)."""
+        real_a = self.encode_input(batch["input"], generator=None, training=False)
+        real_b = batch["target"].float() / 127.5 - 1.0
+        with self.autocast():
+            fake_b, fake_a = self.G_AtoB(real_a).float(), self.G_BtoA(real_b).float()
+        return [real_a, fake_b, real_b, fake_a]
+
+    def contract_extras(self) -> dict:
+        a, b = self.cfg.domain_names
+        return {"directions": {"AtoB": f"{a} → {b}", "BtoA": f"{b} → {a}"}, "any_resolution": True}
+
+    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
+        return {"G_AtoB": ("resnet", self.g_kwargs, self.G_AtoB), "G_BtoA": ("resnet", self.g_kwargs, self.G_BtoA)}
+
+    def extra_state(self) -> dict:
+        return {"pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict()}
+
+    def load_extra_state(self, state: dict) -> None:
+        if "pool_A" in state:
+            self.pool_A.load_state_dict(state["pool_A"], device=self.device)
+            self.pool_B.load_state_dict(state["pool_B"], device=self.device)

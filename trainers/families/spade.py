@@ -1,0 +1,243 @@
+"""SPADE (Park et al. 2019) with its style encoder: semantic image synthesis with a steerable look.
+
+Paper-to-code: G is the SPADE generator started from a style code z (use_vae); E is the image
+encoder giving q(z | photo) = N(mu, exp(logvar)); D is the multi-scale PatchGAN (num_d scales,
+spectral norm + instance norm) that sees the one-hot label map concatenated with the image.
+
+Losses, as in the original code: hinge GAN averaged over D's scales; feature matching
+lambda_feat * L1 between D's intermediate features on fake and real; KL(q(z | photo) || N(0, I))
+times lambda_kl with z reparameterised; the VGG19 perceptual loss times lambda_vgg only when
+cfg.vgg_weights names a local file (trainers/vgg.py). G and E share one Adam at lr_g, D has its own
+at lr_d (two time-scale update rule), betas (0, 0.999) as in the paper (the released code uses
+beta2 0.9 under TTUR). Per step: G and E update (D frozen), then D on a fresh fake drawn without
+gradients, as the original does. Weights start Xavier-normal with gain 0.02 (its default).
+
+Differences from the original, all deliberate: the KL term is averaged over the batch (summed in
+the original, which ties its weight to the batch size); D's middle layers use padding 1 and keep
+their bias (trainers/discriminators.py), the original's padding 2 and no bias change the patch
+grid by a pixel, not the model.
+
+Shipping: spectral norm is folded into plain weights (the engine runs plain convs), and the
+export carries style controls computed from every training photo's code (see `style_controls`).
+"""
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.nets import ConvStyleEncoder, SPADEGenerator
+
+from ..config import SPADEConfig
+from ..data.augment import to_model_range
+from ..dataset import crop_width, load_training_set
+from ..discriminators import MultiscaleDiscriminator
+from ..losses import feature_matching_loss, kl_divergence, multiscale_gan_loss, reparameterize
+from .base import FamilyTrainer, init_weights, set_requires_grad
+
+logger = logging.getLogger(__name__)
+
+UPSAMPLING = "normal"  # 5 upsamplings: the trunk starts at 1/32 of the training size
+GRID = 2**5
+BETAS = (0.0, 0.999)
+
+
+def encoder_input_size(crop_size: int) -> int:
+    """The original encodes every photo at 256 x 256; tiny test runs use a smaller power of two."""
+    return min(256, max(32, 2 ** math.ceil(math.log2(crop_size))))
+
+
+def fold_spectral_norm(fresh: nn.Module, trained: nn.Module) -> nn.Module:
+    """`fresh` (same architecture, spectral norm on) with `trained`'s weights, spectral norm folded
+    into plain weights as in eval mode (weight_orig / sigma from the stored u, v)."""
+    fresh.load_state_dict(trained.state_dict())
+    for module in fresh.modules():
+        if hasattr(module, "weight_orig"):
+            nn.utils.remove_spectral_norm(module)
+    return fresh.to(next(trained.parameters()).device).eval()
+
+
+class SPADETrainer(FamilyTrainer):
+    task = "semantic image synthesis with style (SPADE)"
+
+    def __init__(self, cfg: SPADEConfig, *, device: torch.device) -> None:
+        super().__init__(cfg, device=device)
+        if cfg.input_kind != "labels":
+            raise ValueError(f"SPADE draws photos from label maps: input_kind must be 'labels', got {cfg.input_kind!r}")
+        height, width = cfg.crop_size, crop_width(cfg)
+        if height % GRID or width % GRID:
+            raise ValueError(f"SPADE needs crops whose sides are multiples of {GRID}; crop_size x aspect gives {height}x{width}")
+        n_classes = self.input_channels()
+        self.g_kwargs = dict(
+            label_channels=n_classes, ngf=cfg.ngf, z_dim=cfg.z_dim, num_upsampling_layers=UPSAMPLING, use_vae=True,
+            spectral_norm=True, param_free_norm=cfg.param_free_norm, base_height=height // GRID, base_width=width // GRID,
+        )
+        self.e_kwargs = dict(
+            in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=encoder_input_size(height), spectral_norm=True, norm="instance"
+        )
+        self.G = init_weights(SPADEGenerator(**self.g_kwargs), kind="xavier").to(device)
+        self.E = init_weights(ConvStyleEncoder(**self.e_kwargs), kind="xavier").to(device)
+        # SPADE's n_layers_D counts the strided convs plus the stride-1 one (4: three middle layers);
+        # PatchDiscriminator's n_layers counts the middle layers, like pix2pix's.
+        self.D = init_weights(
+            MultiscaleDiscriminator(in_channels=n_classes + 3, ndf=cfg.ndf, n_layers=cfg.n_layers_d - 1, num_d=cfg.num_d, norm="instance"),
+            kind="xavier",
+        ).to(device)
+        self.networks = {"G": self.G, "E": self.E, "D": self.D}
+        g_params = list(self.G.parameters()) + list(self.E.parameters())
+        self.optimizers = {"G": self.adam(g_params, lr=cfg.lr_g, betas=BETAS), "D": self.adam(self.D.parameters(), lr=cfg.lr_d, betas=BETAS)}
+        self.vgg_loss = None
+        if cfg.vgg_weights:
+            from ..vgg import VGGLoss, load_vgg19
+
+            self.vgg_loss = VGGLoss(load_vgg19(cfg.vgg_weights)).to(device)
+
+    def _discriminate(self, seg: torch.Tensor, fake: torch.Tensor, real: torch.Tensor) -> tuple[list, list]:
+        """D on fake and real pairs in one batch (as the original), split back into (fake, real)."""
+        both = torch.cat([torch.cat([seg, fake.to(seg.dtype)], 1), torch.cat([seg, real], 1)], 0)
+        outputs = self.D(both)
+        n = fake.shape[0]
+        return [[f[:n] for f in scale] for scale in outputs], [[f[n:] for f in scale] for scale in outputs]
+
+    def _generate(self, seg: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.E(real)
+        z = reparameterize(mu.float(), logvar.float())
+        return self.G(seg, z), mu.float(), logvar.float()
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        cfg = self.cfg
+        seg = self.encode_input(batch["input"], generator=None, training=True)
+        real = batch["target"].float() / 127.5 - 1.0
+        # G and E: fool D, match its features, stay near the prior, (look like the photo to VGG).
+        set_requires_grad([self.D], False)
+        self.optimizers["G"].zero_grad(set_to_none=True)
+        with self.autocast():
+            fake, mu, logvar = self._generate(seg, real)
+            pred_fake, pred_real = self._discriminate(seg, fake, real)
+            gan = multiscale_gan_loss(pred_fake, real=True, mode="hinge", for_discriminator=False)
+            feat = feature_matching_loss(pred_fake, pred_real)
+            kl = kl_divergence(mu, logvar)
+            loss_g = gan + cfg.lambda_feat * feat + cfg.lambda_kl * kl
+            losses = {"G_gan": gan, "G_feat": feat, "KL": kl}
+            if self.vgg_loss is not None:
+                vgg = self.vgg_loss(fake, real)
+                loss_g = loss_g + cfg.lambda_vgg * vgg
+                losses["G_vgg"] = vgg
+        loss_g.backward()
+        self.optimizers["G"].step()
+        # D: hinge on real pairs and on a fresh fake (no gradient to G or E).
+        set_requires_grad([self.D], True)
+        self.optimizers["D"].zero_grad(set_to_none=True)
+        with self.autocast():
+            with torch.no_grad():
+                fake, _, _ = self._generate(seg, real)
+            pred_fake, pred_real = self._discriminate(seg, fake.detach(), real)
+            d_fake = multiscale_gan_loss(pred_fake, real=False, mode="hinge", for_discriminator=True)
+            d_real = multiscale_gan_loss(pred_real, real=True, mode="hinge", for_discriminator=True)
+        (d_fake + d_real).backward()
+        self.optimizers["D"].step()
+        losses.update(D_fake=d_fake, D_real=d_real)
+        return {k: v.item() for k, v in losses.items()}
+
+    @torch.no_grad()
+    def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """labels | G(labels, E(photo).mu) | G(labels, random z) | photo."""
+        seg = self.encode_input(batch["input"], generator=None, training=False)
+        real = batch["target"].float() / 127.5 - 1.0
+        self.G.eval()
+        self.E.eval()
+        with self.autocast():
+            mu, _ = self.E(real)
+            z = torch.randn(seg.shape[0], self.cfg.z_dim, generator=torch.Generator().manual_seed(0)).to(seg.device)
+            encoded, random = self.G(seg, mu.float()).float(), self.G(seg, z).float()
+        self.G.train()
+        self.E.train()
+        return [self.preview_input(batch["input"]), encoded, random, real]
+
+    def contract_extras(self) -> dict:
+        return {"nz": self.cfg.z_dim, "style": True, "encoder": True}
+
+    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
+        g = fold_spectral_norm(SPADEGenerator(**self.g_kwargs), self.networks["G"])
+        e = fold_spectral_norm(ConvStyleEncoder(**self.e_kwargs), self.networks["E"])
+        return {"G": ("spade", {**self.g_kwargs, "spectral_norm": False}, g), "E": ("conv_style_encoder", {**self.e_kwargs, "spectral_norm": False}, e)}
+
+    @torch.no_grad()
+    def encode_photos(self, photos: torch.Tensor, *, chunk: int = 16) -> torch.Tensor:
+        """uint8 N x 3 x H x W photos -> their style codes (E's mean), N x z_dim float32 on the CPU."""
+        encoder = self.networks["E"]
+        was_training = encoder.training
+        encoder.eval()
+        codes = [encoder(to_model_range(part.to(self.device)))[0].float().cpu() for part in photos.split(chunk)]
+        encoder.train(was_training)
+        return torch.cat(codes)
+
+    def export_extras(self, run_dir: Path) -> tuple[dict[str, torch.Tensor], dict]:
+        """Style controls from the codes of every training photo (the run's data folder must exist)."""
+        cfg = self.cfg
+        if not Path(cfg.data).is_dir():
+            raise ValueError(f"exporting a SPADE run computes its style controls from the training photos; {cfg.data} is missing")
+        data = load_training_set(cfg)
+        codes = self.encode_photos(data.targets)
+        extras, names = style_controls(codes, components=cfg.style_components, presets=cfg.style_presets, seed=cfg.seed)
+        labels = [f"style {i + 1} (like {Path(data.files[j]).stem})" for i, j in enumerate(names)]
+        logger.info("style controls from %d training photos: %d directions, %d presets", len(codes), len(extras["style_spread"]), len(labels))
+        return extras, {"style_preset_names": labels}
+
+
+def style_controls(codes: torch.Tensor, *, components: int, presets: int, seed: int = 0) -> tuple[dict[str, torch.Tensor], list[int]]:
+    """The look space of a training set, for the app's sliders and presets.
+
+    codes: N x z_dim style codes. Returns ({"style_mean": z_dim, "style_components": k x z_dim
+    principal directions (unit rows), "style_spread": k standard deviations along them,
+    "style_presets": m x z_dim k-means centres, largest cluster first}, for each preset the index
+    of the training photo nearest to it).
+    """
+    codes = codes.double()
+    n = codes.shape[0]
+    mean = codes.mean(0)
+    centred = codes - mean
+    _, s, vh = torch.linalg.svd(centred, full_matrices=False)
+    k = max(1, min(components, vh.shape[0]))
+    directions = vh[:k]
+    # A direction's sign is arbitrary: point each one towards its largest coordinate.
+    signs = torch.sign(directions.gather(1, directions.abs().argmax(1, keepdim=True)))
+    directions = directions * torch.where(signs == 0, torch.ones_like(signs), signs)
+    spread = s[:k] / math.sqrt(max(n - 1, 1))
+    centres, sizes = kmeans(codes, clusters=max(1, min(presets, n)), seed=seed)
+    order = torch.argsort(sizes, descending=True, stable=True)
+    centres = centres[order]
+    nearest = torch.cdist(centres, codes).argmin(1).tolist()
+    extras = {
+        "style_mean": mean.float(),
+        "style_components": directions.float().contiguous(),
+        "style_spread": spread.float(),
+        "style_presets": centres.float().contiguous(),
+    }
+    return extras, nearest
+
+
+def kmeans(points: torch.Tensor, *, clusters: int, seed: int = 0, iterations: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lloyd's k-means with k-means++ seeding; (centres m x d, cluster sizes m)."""
+    gen = torch.Generator().manual_seed(seed)
+    n = points.shape[0]
+    centres = [points[int(torch.randint(0, n, (), generator=gen))]]
+    for _ in range(1, clusters):
+        d2 = torch.cdist(points, torch.stack(centres)).min(1).values.pow(2)
+        if float(d2.sum()) <= 0:
+            centres.append(points[int(torch.randint(0, n, (), generator=gen))])
+            continue
+        centres.append(points[int(torch.multinomial(d2 / d2.sum(), 1, generator=gen))])
+    c = torch.stack(centres)
+    assign = torch.zeros(n, dtype=torch.long)
+    for _ in range(iterations):
+        assign = torch.cdist(points, c).argmin(1)
+        new = torch.stack([points[assign == j].mean(0) if (assign == j).any() else c[j] for j in range(clusters)])
+        if torch.equal(new, c):
+            break
+        c = new
+    sizes = torch.bincount(assign, minlength=clusters)
+    return c, sizes
