@@ -53,14 +53,28 @@ class PatchDiscriminator(nn.Module):
 
 
 class MultiscaleDiscriminator(nn.Module):
-    def __init__(self, *, in_channels: int, ndf: int = 64, n_layers: int = 4, num_d: int = 2, norm: str = "instance") -> None:
+    """PatchGANs on an image pyramid: SPADE's (spectral norm, features) and BicycleGAN's D_NLayersMulti."""
+
+    def __init__(
+        self,
+        *,
+        in_channels: int,
+        ndf: int = 64,
+        n_layers: int = 4,
+        num_d: int = 2,
+        norm: str = "instance",
+        spectral_norm: bool = True,
+        return_features: bool = True,
+    ) -> None:
         super().__init__()
         self.discriminators = nn.ModuleList(
-            PatchDiscriminator(in_channels=in_channels, ndf=ndf, n_layers=n_layers, norm=norm, spectral_norm=True, return_features=True)
+            PatchDiscriminator(
+                in_channels=in_channels, ndf=ndf, n_layers=n_layers, norm=norm, spectral_norm=spectral_norm, return_features=return_features
+            )
             for _ in range(num_d)
         )
 
-    def forward(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
+    def forward(self, x: torch.Tensor) -> list:
         outputs = []
         for i, d in enumerate(self.discriminators):
             if i:

@@ -26,27 +26,11 @@ from torch import nn
 from engine.nets import ResnetEncoder, UnetGenerator
 
 from ..config import BicycleGANConfig
-from ..discriminators import PatchDiscriminator
+from ..discriminators import MultiscaleDiscriminator
 from ..losses import gan_loss, kl_divergence, reparameterize
 from .base import FamilyTrainer, init_weights, set_requires_grad
 
 D_SCALES = 2  # PatchGANs per discriminator (the original's basic_256_multi)
-
-
-class TwoScalePatchGAN(nn.Module):
-    """PatchGANs on the image at full and half size (D_NLayersMulti of the original)."""
-
-    def __init__(self, *, in_channels: int, ndf: int, n_layers: int, norm: str, scales: int = D_SCALES) -> None:
-        super().__init__()
-        self.scales = nn.ModuleList(PatchDiscriminator(in_channels=in_channels, ndf=ndf, n_layers=n_layers, norm=norm) for _ in range(scales))
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        out = []
-        for i, d in enumerate(self.scales):
-            if i:
-                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
-            out.append(d(x))
-        return out
 
 
 def lsgan(predictions: list[torch.Tensor], *, real: bool, mode: str) -> torch.Tensor:
@@ -75,9 +59,12 @@ class BicycleGANTrainer(FamilyTrainer):
         self.e_kwargs = dict(in_channels=3, nz=cfg.nz, ndf=cfg.nef, n_blocks=encoder_blocks(cfg.crop_size), norm=cfg.norm)
         self.G = init_weights(UnetGenerator(**self.g_kwargs), kind="xavier").to(device)
         self.E = init_weights(ResnetEncoder(**self.e_kwargs), kind="xavier").to(device)
-        d_kwargs = dict(in_channels=3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm)
-        self.D = init_weights(TwoScalePatchGAN(**d_kwargs), kind="xavier").to(device)
-        self.D2 = init_weights(TwoScalePatchGAN(**d_kwargs), kind="xavier").to(device)
+        # Each discriminator is two PatchGANs (full and half size), as the original's basic_256_multi.
+        d_kwargs = dict(
+            in_channels=3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm, num_d=D_SCALES, spectral_norm=False, return_features=False
+        )
+        self.D = init_weights(MultiscaleDiscriminator(**d_kwargs), kind="xavier").to(device)
+        self.D2 = init_weights(MultiscaleDiscriminator(**d_kwargs), kind="xavier").to(device)
         self.networks = {"G": self.G, "E": self.E, "D": self.D, "D2": self.D2}
         betas = (cfg.beta1, 0.999)
         self.optimizers = {name: self.adam(net.parameters(), lr=cfg.lr, betas=betas) for name, net in self.networks.items()}
