@@ -1,9 +1,15 @@
-"""GANvas studio: the Gradio app over the engine (see app.py at the top level to start it).
+"""GANvas studio: the Gradio app over the engine (start it with app.py at the top level).
 
-Modules: `cli` (flags, launch), `ui` (the page) and one `tab_*` per workflow; `handlers` and
-`street_handlers` (events: UI values in, output and status line out); pure helpers `canvas`
-(canvas values -> model inputs, palette snapping), `seeds` (seeds, locks, z morphs), `styles`
-(SPADE style controls), `batching`, `uploads`; `models` (lazy, cached, thread-safe loading);
-`errors` (short messages and log lines); procedural examples `cat_sketches`, `facade_layouts`,
-`street_layouts`; `bench` (latency through the HTTP API).
+- `cli`: flags, Space binding, launch; `ui`: the page; one `tab_*` module per workflow;
+  `widgets`: shared event options, banners, palette legends, label canvases.
+- `handlers`, `street_handlers`: the events (UI values in, output and a status line out; they
+  never raise), on models from `models` (lazy, cached, thread-safe loading).
+- Pure helpers: `canvas` (canvas value -> model input, palette snapping), `seeds` (seeds, locks,
+  z morphs), `styles` (SPADE style controls), `batching`, `uploads`, `errors`, `palettes`.
+- Procedural examples (no dataset images): `cat_sketches` (+ `strokes`), `facade_layouts`,
+  `street_layouts`, `examples`; `standins` writes random-weight models with the studio's names for
+  tests and demos; `bench` measures stroke-to-image latency through the HTTP API.
+
+Modules of this package are imported at module level only (never inside functions): gradio's
+reload mode registers app.py as the module "app" once running, hiding this package's name.
 """

@@ -48,10 +48,14 @@ def server_address(args: argparse.Namespace, env: Mapping[str, str] = os.environ
     return host, port
 
 
-def ui_options(device: str | None) -> UiOptions:
-    """On a GPU, concurrent requests to one model are batched; on a CPU they take turns."""
+def ui_options(device: str | None, env: Mapping[str, str] = os.environ) -> UiOptions:
+    """On a GPU, concurrent requests to one model are batched; on a CPU they take turns.
+
+    GANVAS_APP_BATCH=1 (or 0) forces batching on (off), e.g. to test the batched path on a CPU.
+    """
     on_gpu = device == "cuda" or (device is None and torch.cuda.is_available())
-    return UiOptions(batch=on_gpu, concurrency=1)
+    forced = env.get("GANVAS_APP_BATCH")
+    return UiOptions(batch=on_gpu if forced in (None, "") else forced == "1", concurrency=1)
 
 
 def setup_logging() -> None:

@@ -30,6 +30,8 @@ def describe(exc: BaseException) -> str:
     else:
         text = f"unexpected error ({type(exc).__name__}); the details are in the server log"
     text = " ".join(text.split())
+    if isinstance(exc, ModelUnavailable):  # says which files and which commands: keep it whole
+        return text
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 

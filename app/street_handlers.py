@@ -58,6 +58,30 @@ def render_street(canvas: object, source: str, seed: object, preset: str | None,
     return images[0], statuses[0]
 
 
+def render_street_batch(canvases: list, sources: list, seeds: list, presets: list, photo_zs: list, *offset_columns: list) -> tuple[list, list]:
+    """Many street requests (gradio batches them on a GPU): one forward pass per input shape."""
+    n = len(canvases)
+    try:
+        model = HUB.get(STREET)
+    except Exception as exc:
+        status = report(exc, where="street render", toast=False)
+        return [None] * n, [status] * n
+    zs, used, statuses, todo = [], [], [""] * n, []
+    for i in range(n):
+        try:
+            z, s = style_code(model, sources[i], seeds[i], presets[i], photo_zs[i], [col[i] for col in offset_columns])
+            zs.append(z)
+            used.append(s)
+            todo.append(i)
+        except Exception as exc:
+            statuses[i] = report(exc, where="street style")
+    images, done = render_labels(STREET, [canvases[i] for i in todo], size=STREET_CANVAS, zs=zs, seeds=used)
+    outputs: list = [None] * n
+    for i, image, status in zip(todo, images, done):
+        outputs[i], statuses[i] = image, status
+    return outputs, statuses
+
+
 def street_random(seed: object = None) -> tuple[dict, int, str]:
     try:
         s = sd.seed_or_new(seed)
@@ -106,5 +130,6 @@ def street_controls() -> tuple:
         gr.Slider(visible=i < space.n_directions, label=f"style direction {i + 1}")
         for i in range(MAX_SLIDERS)
     ]
-    presets = gr.Dropdown(choices=list(space.preset_names), value=space.preset_names[0] if space.n_presets else None, visible=bool(space.n_presets))
+    # Choices only: setting a value here would fire a change and an extra (slow) render.
+    presets = gr.Dropdown(choices=list(space.preset_names), visible=bool(space.n_presets))
     return ("", presets, gr.Image(visible="photo" in sources), gr.Radio(choices=sources), *sliders)

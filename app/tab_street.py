@@ -29,9 +29,8 @@ def build(options: UiOptions) -> dict:
             status = gr.Markdown(elem_id="street-render-status")
             with gr.Group():
                 source = gr.Radio(["random", "preset", "photo"], value="random", label="Style from", elem_id="street-source")
-                with gr.Row(equal_height=False):
-                    style_seed = gr.Number(0, label="Style seed", precision=0, minimum=0, elem_id="street-style-seed", scale=2)
-                    new_style = gr.Button("Random style", scale=1, size="md")
+                style_seed = gr.Number(0, label="Style seed", precision=0, minimum=0, elem_id="street-style-seed")
+                new_style = gr.Button("Random style", size="md")
                 preset = gr.Dropdown(choices=[], label="Style preset", visible=False, allow_custom_value=True)
                 photo = gr.Image(label="Reference photo (its style, through the style encoder)", type="filepath", sources=["upload", "clipboard"], height=140)
                 sliders = [gr.Slider(-3, 3, value=0, step=0.1, label=f"style direction {i + 1}", visible=False) for i in range(MAX_SLIDERS)]
@@ -39,7 +38,8 @@ def build(options: UiOptions) -> dict:
     inputs = [canvas, source, style_seed, preset, photo_z, *sliders]
     # One endpoint re-renders on any change: strokes, style source, seed, preset, photo, sliders.
     triggers = [canvas.input, source.change, style_seed.change, preset.change, photo_z.change, *[s.change for s in sliders]]
-    gr.on(triggers, sh.render_street, inputs=inputs, outputs=[output, status], **live(options, STREET, "street_render"))
+    render_fn = sh.render_street_batch if options.batch else sh.render_street
+    gr.on(triggers, render_fn, inputs=inputs, outputs=[output, status], **live(options, STREET, "street_render", batched=True))
     new_style.click(sh.new_style_seed, outputs=[style_seed, source], api_name="street_new_style", queue=False)
     photo.upload(sh.street_style_photo, inputs=photo, outputs=[photo_z, source, status], preprocess=False, **action(options, STREET, "street_style_photo"))
     random_btn.click(lambda: sh.street_random(None), outputs=[canvas, layout_seed, status], api_name="street_random", queue=False)

@@ -6,9 +6,15 @@ import torch
 
 def resolve_device(preference: str | torch.device | None = None) -> torch.device:
     if preference is not None:
-        device = torch.device(preference)
+        try:
+            device = torch.device(preference)
+        except RuntimeError as exc:
+            raise ValueError(f"unknown device {preference!r}; use 'cpu', 'cuda' or 'mps'") from exc
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'cpu'")
+        mps = getattr(torch.backends, "mps", None)
+        if device.type == "mps" and not (mps is not None and mps.is_available()):
+            raise ValueError("device 'mps' was asked for but Apple's GPU (MPS) is not available; use 'cpu'")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

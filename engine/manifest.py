@@ -63,18 +63,23 @@ def read_manifest(path: Path | None = None) -> dict:
 
 
 def model_cards(path: Path | None = None) -> list[ModelCard]:
+    path = path or weights_dir() / MANIFEST_FILE
     cards = []
-    for entry in read_manifest(path)["models"]:
-        cards.append(
-            ModelCard(
-                name=entry["name"],
-                family=entry["family"],
-                task=entry.get("task", ""),
-                contract=InputContract.from_dict(entry["contract"]),
-                files=dict(entry.get("files", {})),
-                entry=entry,
+    for i, entry in enumerate(read_manifest(path)["models"]):
+        try:
+            cards.append(
+                ModelCard(
+                    name=entry["name"],
+                    family=entry["family"],
+                    task=entry.get("task", ""),
+                    contract=InputContract.from_dict(entry["contract"]),
+                    files=dict(entry.get("files", {})),
+                    entry=entry,
+                )
             )
-        )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            name = entry.get("name", f"#{i + 1}") if isinstance(entry, dict) else f"#{i + 1}"
+            raise ModelError(f"{path}: the entry for model {name} is malformed ({type(exc).__name__}: {exc}); export it again") from exc
     return cards
 
 

@@ -2,25 +2,31 @@
 
 engine.load applies it to every network it builds. Each rewrite is exact up to float rounding:
 outputs stay within 1e-4 of the eval-mode network in fp32 (tests/test_engine_speed.py checks
-every architecture). Measured with `python -m engine.bench` on a 2-core AVX-512 CPU, batch 1 at
-256 px, CPU time per image (plain -> here):
+every architecture). Measured with `python -m engine.bench --threads 1` (2-core AVX-512 CPU,
+batch 1 at 256 px, CPU time per image, plain -> here):
 
-- oneDNN convolutions with the weight packed for the input shape once (`mkldnn._convolution_pointwise`),
+- oneDNN convolutions on weights laid out once per input shape (`mkldnn._convolution_pointwise`),
   in channels_last, with the following ReLU / LeakyReLU / Tanh fused in: the main win. The plain
-  path re-lays-out every weight on every call, which dominates at small, deep levels.
-  pix2pix U-Net ngf 64: ~250 -> ~135 ms; SPADE ngf 32: ~1.65 -> ~1.4 s.
+  path re-lays-out every weight on every call, which dominates at the small, deep levels.
+  Packing for the exact shape instead of a generic layout is worth another ~10%; the first call
+  at a new shape pays for the packing (~0.5 s for the ngf-64 U-Net).
+  pix2pix U-Net ngf 64: ~240 -> ~130 ms (near the CPU's fp32 peak); SPADE ngf 32: ~1.5 -> ~1.35 s.
 - BatchNorm folded into the convolution before it (eval statistics), spectral norm baked into
   the weight (eval does no power iteration), Dropout removed (identity in eval). In the U-Net,
   the in-place LeakyReLU that opens each level moves into the conv that ends the level above.
-- InstanceNorm is fastest and exact on NCHW tensors (on channels_last it copies, and the
+- InstanceNorm is fast and exact only on NCHW tensors (on channels_last it copies, and the
   channels_last batch-norm kernel is off by up to 1e-3). In networks with InstanceNorm, large
   maps keep the plain NCHW convolution and only small, weight-bound maps (<= 32 x 32) are packed:
-  BicycleGAN U-Net ~270 -> ~205 ms; CycleGAN's ResNet is compute-bound 3x3 convs at 64 x 64 and
-  stays at plain speed (~1.15 s).
-- No gain or not worth it: channels_last alone, inference_mode instead of no_grad (both within
-  noise), torch.jit.trace + freeze + optimize_for_inference (~1.25x, slower to load), thread
-  settings beyond torch.set_num_threads(physical cores). torch.compile (inductor, frozen weights)
-  is a little faster than this path but compiles for ~30 s per input shape: a bench option only.
+  BicycleGAN U-Net ~260 -> ~165 ms. CycleGAN's ResNet is compute-bound 3x3 convs at 64 x 64,
+  already near peak: it stays at plain speed (~1.2 s).
+- No gain or not worth it: channels_last alone and inference_mode instead of no_grad (within
+  noise), torch.jit.trace + freeze + optimize_for_inference (~1.25x, slow to load), rewriting
+  the last transposed conv as GEMM + col2im (-5 ms, not worth a kernel of our own). Threads: on
+  a busy machine one thread beats two (OpenMP barriers wait for a descheduled thread); the engine
+  leaves torch's default. torch.compile (inductor, frozen weights) matches this path on pix2pix
+  and is ~15% faster on BicycleGAN, but compiles for 10-100 s per input shape: a bench option.
+  Quiet 2-thread wall clock, p50: pix2pix 132 -> 69 ms, BicycleGAN 135 -> 84 ms, SPADE 808 -> 667 ms,
+  CycleGAN 550 -> 546 ms.
 
 On CUDA the networks go channels_last and Translator runs them under bf16 autocast; nothing is
 packed. Rewritten networks are for inference only: no autograd, no state_dict round trip.

@@ -134,7 +134,11 @@ class Translator:
     @torch.inference_mode()
     def forward_tensor(self, x: torch.Tensor, *, z: torch.Tensor | None = None, direction: str | None = None) -> torch.Tensor:
         """Network input batch -> output batch in [-1, 1], float32, on the device."""
-        net = self.networks[generator_role(self.family, direction)]
+        role = generator_role(self.family, direction)
+        if role not in self.networks:  # e.g. a converted CycleGAN checkpoint with one generator
+            have = [r.removeprefix("G_") for r in self.spec.generators if r in self.networks]
+            raise ValueError(f"{self.name} has only the {' and '.join(have)} direction; got direction={direction!r}")
+        net = self.networks[role]
         if self.nz:
             if z is None:
                 raise ValueError(f"{self.name} needs z (or use __call__ with a seed)")

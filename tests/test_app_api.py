@@ -134,7 +134,7 @@ def test_facade_endpoints(client, files):
 
 def test_street_endpoints(client, files):
     opened = call(client, "/street_open")
-    assert opened[0] == "" and opened[1]["choices"]  # presets shown
+    assert opened[0] == "" and opened[1]["choices"] and opened[1]["visible"]  # presets shown
     value, seed, _ = call(client, "/street_random")
     canvas = upload_editor(value)
     out, status = call(client, "/street_render", canvas, "random", 3, None, 0, 0, 0, 0)

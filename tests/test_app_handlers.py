@@ -238,6 +238,19 @@ def test_bad_uploads_give_a_message(standins, tmp_path):
     truncated.write_bytes(truncated.read_bytes()[:60])
     _, status = h.translate_photo({"path": str(truncated)}, "AtoB")
     assert status.startswith("⚠")
+    animated = tmp_path / "anim.gif"
+    frames = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
+    frames[0].save(animated, save_all=True, append_images=frames[1:])
+    _, status = h.facade_upload({"path": str(animated)})
+    assert status.startswith("⚠") and "animated" in status
+    huge = tmp_path / "huge.png"
+    Image.new("L", (5000, 4000)).save(huge)
+    _, status = h.translate_photo({"path": str(huge)}, "AtoB")
+    assert status.startswith("⚠") and "MP" in status
+    deep = tmp_path / "deep.png"
+    Image.fromarray((np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16)).save(deep)
+    out, status = h.translate_photo({"path": str(deep)}, "AtoB")
+    assert out is not None and status.startswith("✓")
     cmyk = tmp_path / "cmyk.jpg"
     Image.new("CMYK", (40, 30), (0, 50, 100, 0)).save(cmyk)
     out, status = h.translate_photo({"path": str(cmyk)}, "BtoA")
@@ -300,6 +313,9 @@ def test_street_styles(standins, tmp_path):
     assert image is not None
     _, status = sh.render_street(value, "photo", 0, None, None, 0, 0, 0, 0)
     assert "reference photo" in status
+    images, statuses = sh.render_street_batch([value, value, value], ["random", "preset", "photo"], [5, 0, 0], [None, "sunny", None], [None, None, None], *[[0, 0, 0]] * 4)
+    assert np.array_equal(np.asarray(images[0]), np.asarray(a)) and images[1] is not None
+    assert images[2] is None and "reference photo" in statuses[2]
     controls = sh.street_controls()
     assert controls[0] == "" and len(controls) == 4 + styles.MAX_SLIDERS
 
@@ -343,6 +359,6 @@ def test_command_line_and_space_binding():
     assert server_address(args, env={}) == ("127.0.0.1", 9000)
     assert server_address(parse_args([]), env={"SPACE_ID": "me/ganvas"}) == ("0.0.0.0", 7860)
     assert server_address(parse_args(["--host", "0.0.0.0"]), env={}) == ("0.0.0.0", 7860)
-    assert not ui_options("cpu").batch
+    assert not ui_options("cpu", env={}).batch and ui_options("cpu", env={"GANVAS_APP_BATCH": "1"}).batch
     with pytest.raises(SystemExit):
         parse_args(["--device", "tpu"])

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 import engine
 from engine import ModelError, ModelNotFound
@@ -121,6 +122,27 @@ def test_unknown_family_in_config(make_model) -> None:
     edit_config(folder, lambda c: c.update(family="stylegan"))
     with pytest.raises(ValueError, match="unknown family 'stylegan'; valid: pix2pix"):
         engine.load(folder)
+
+
+def test_malformed_manifest_entries(weights_registry) -> None:
+    weights_registry("pix2pix")
+    manifest = weights_registry.root / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["models"][0]["contract"]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match=r"manifest\.json: the entry for model pix2pix\.tiny is malformed"):
+        engine.list_models()
+    manifest.write_text("[1, 2")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        engine.list_models()
+
+
+@pytest.mark.parametrize(("device", "message"), [("gpu", "unknown device 'gpu'"), ("cuda", "no CUDA GPU"), ("mps", "MPS")])
+def test_unavailable_devices_are_value_errors(make_model, device: str, message: str) -> None:
+    if device == "cuda" and torch.cuda.is_available() or device == "mps" and torch.backends.mps.is_available():
+        pytest.skip(f"{device} is available here")
+    with pytest.raises(ValueError, match=message):
+        engine.load(make_model("pix2pix"), device=device)
 
 
 def run_python(code: str, *, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:

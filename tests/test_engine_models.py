@@ -208,6 +208,17 @@ def test_cyclegan_directions(make_model) -> None:
         t(image, direction="sideways")
 
 
+def test_cyclegan_with_one_generator(tmp_path) -> None:
+    spec = tiny_networks("cyclegan")
+    folder = tmp_path / "horse2zebra"
+    engine.save_model(folder, **{**spec, "networks": {"G_AtoB": spec["networks"]["G_AtoB"]}})
+    t = engine.load(folder)
+    image = example_input(t.contract)
+    assert t(image).size == image.size
+    with pytest.raises(ValueError, match="only the AtoB direction"):
+        t(image, direction="BtoA")
+
+
 def test_one_direction_families_refuse_BtoA(make_model) -> None:
     t = engine.load(make_model("pix2pix"))
     with pytest.raises(ValueError, match="one direction"):

@@ -10,6 +10,7 @@ from torch import nn
 
 import engine
 from engine.nets import build_network
+from engine import speed
 from engine.speed import PackedConv2d, optimize_for_inference
 
 from conftest import calibrate_norm_stats, tiny_networks
@@ -60,12 +61,17 @@ def test_optimized_networks_give_the_same_outputs(name: str) -> None:
     assert any(isinstance(m, PackedConv2d) for m in fast.modules()), "nothing was packed"
     assert not any(isinstance(m, nn.BatchNorm2d) and m.affine for m in fast.modules()), "a BatchNorm was not folded"
     assert not any(isinstance(m, nn.Dropout) for m in fast.modules())
+    exact = copy.deepcopy(plain).double()
     multiple = getattr(plain, "size_multiple", 8)
     for batch, height, width in [(1, 2 * multiple, 2 * multiple), (2, multiple, 3 * multiple)]:
         args = inputs(arch, kwargs, batch=batch, height=max(height, 32), width=max(width, 32))
-        for want, got in zip(outputs(plain, args), outputs(fast, args), strict=True):
+        truth = outputs(exact, tuple(a.double() for a in args))
+        for want, got, true in zip(outputs(plain, args), outputs(fast, args), truth, strict=True):
             assert got.shape == want.shape
-            assert (got - want).abs().max().item() < TOL
+            # Within TOL of the float64 answer beyond plain fp32's own rounding (deep SPADE stacks
+            # of normalisations amplify rounding to ~1e-4 in both paths).
+            plain_error = (want.double() - true).abs().max().item()
+            assert (got.double() - true).abs().max().item() < TOL + plain_error
 
 
 def test_unet_skip_fusion_keeps_in_place_semantics() -> None:
@@ -88,6 +94,18 @@ def test_optimizing_twice_changes_nothing() -> None:
     twice = optimize_for_inference(once, "cpu")  # packed weights cannot be deep-copied: in place
     x = torch.randn(1, 1, 64, 64)
     assert (outputs(twice, (x,))[0] - outputs(net, (x,))[0]).abs().max() < TOL
+
+
+def test_weights_are_repacked_per_input_shape() -> None:
+    spec = tiny_networks("pix2pix")
+    net = spec["networks"]["G"][2]
+    fast = optimize_for_inference(copy.deepcopy(net), "cpu")
+    conv = fast.down[1][1]
+    assert isinstance(conv, PackedConv2d)
+    for side in (64, 128, 192, 256, 64):  # more shapes than are kept: the oldest layouts go
+        x = torch.randn(1, 1, side, side)
+        assert (outputs(fast, (x,))[0] - outputs(net, (x,))[0]).abs().max() < TOL
+    assert 1 <= len(conv._packed) <= speed.PACKED_SHAPES_KEPT
 
 
 def test_loaded_models_run_the_optimized_path(make_model, monkeypatch: pytest.MonkeyPatch) -> None:

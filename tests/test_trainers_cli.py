@@ -66,3 +66,14 @@ def test_train_resume_and_export_from_the_command_line(tmp_path, capsys):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert [(m["name"], m["steps"]) for m in manifest["models"]] == [("pix2pix.cli", 3)]
     assert main(["export", str(run), "--name", "cyclegan.cli", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_bench_runs_and_reports(tmp_path, capsys):
+    from trainers.bench import main as bench_main
+
+    out = tmp_path / "bench.json"
+    args = ["--families", "pix2pix", "--size", "32", "--steps", "1", "--warmup", "0", "--batch-sizes", "1,2", "--device", "cpu"]
+    assert bench_main(args + ["--json", str(out)]) == 0
+    assert "pix2pix" in capsys.readouterr().out
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["reference"] > 0 and set(row["tried"]) == {"1", "2"} and row["batch"] in (1, 2)

@@ -10,6 +10,8 @@ batches (drawn and augmented by trainers/dataset.py, as in training):
   tried) with the most images/s.
 
 This is a benchmark, not a test: it prints a table (and --json writes one) and checks nothing.
+On a busy host use --rounds 2 or more (each figure is the best round). For a quick look on a
+CPU, --size 64 or 128: at 256 px one SPADE or CycleGAN step takes several seconds per core.
 """
 from __future__ import annotations
 
@@ -76,8 +78,6 @@ def measure(family: str, *, size: int, batch: int, steps: int, warmup: int, devi
         overrides["palette"] = PALETTE
     if family in ("pix2pix", "bicyclegan"):
         overrides["num_downs"] = max(5, min(8, size.bit_length() - 1))  # 8 at 256 px, as shipped
-    if family == "bicyclegan":
-        overrides["sketch_augment"] = True
     cfg = build_config(family, overrides=overrides)
     torch.manual_seed(0)
     if ganvas:

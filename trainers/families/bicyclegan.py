@@ -28,7 +28,7 @@ from engine.nets import ResnetEncoder, UnetGenerator
 from ..config import BicycleGANConfig
 from ..discriminators import MultiscaleDiscriminator
 from ..losses import gan_loss, kl_divergence, reparameterize
-from .base import FamilyTrainer, init_weights, set_requires_grad
+from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
 
 D_SCALES = 2  # PatchGANs per discriminator (the original's basic_256_multi)
 
@@ -113,7 +113,7 @@ class BicycleGANTrainer(FamilyTrainer):
         self.optimizers["D"].step()
         self.optimizers["D2"].step()
         losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1, "D": loss_d, "D2": loss_d2}
-        return {k: v.item() for k, v in losses.items()}
+        return loss_values(losses)
 
     @torch.no_grad()
     def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:

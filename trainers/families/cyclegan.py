@@ -28,7 +28,7 @@ from ..config import CycleGANConfig
 from ..discriminators import PatchDiscriminator
 from ..image_pool import ImagePool
 from ..losses import gan_loss
-from .base import FamilyTrainer, init_weights, set_requires_grad
+from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
 
 
 class CycleGANTrainer(FamilyTrainer):
@@ -96,7 +96,7 @@ class CycleGANTrainer(FamilyTrainer):
         (loss_d_a + loss_d_b).backward()
         self.optimizers["D"].step()
         losses.update(D_A=loss_d_a, D_B=loss_d_b)
-        return {k: v.item() for k, v in losses.items()}
+        return loss_values(losses)
 
     @torch.no_grad()
     def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:

@@ -36,7 +36,7 @@ from ..data.augment import to_model_range
 from ..dataset import crop_width, load_training_set
 from ..discriminators import MultiscaleDiscriminator
 from ..losses import feature_matching_loss, kl_divergence, multiscale_gan_loss, reparameterize
-from .base import FamilyTrainer, init_weights, set_requires_grad
+from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class SPADETrainer(FamilyTrainer):
         (d_fake + d_real).backward()
         self.optimizers["D"].step()
         losses.update(D_fake=d_fake, D_real=d_real)
-        return {k: v.item() for k, v in losses.items()}
+        return loss_values(losses)
 
     @torch.no_grad()
     def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
