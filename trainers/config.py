@@ -28,7 +28,7 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many steps (0: run the epochs)
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    amp: bool = True  # bf16 autocast on CUDA
+    amp: bool = True  # bf16 autocast on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX)
     compile: bool = False  # torch.compile the generator and discriminator
     num_threads: int = 0  # CPU threads (0: all cores)
     log_every: int = 50  # steps between loss log rows
