@@ -13,7 +13,7 @@ import gradio as gr
 
 import engine
 
-from .models import ModelUnavailable
+from .models import ModelUnavailable, WeightsMissing
 
 logger = logging.getLogger("app")
 
@@ -35,6 +35,15 @@ def describe(exc: BaseException) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
+def folded(message: str) -> str:
+    """Missing weights: one short line, the files and commands folded under it (the tab's banner
+    shows them already; API callers still get them in full)."""
+    return (
+        "⚠ Weights missing: the note above says which files and how to make them.\n\n"
+        f"<details><summary>details</summary>\n\n{message}\n\n</details>"
+    )
+
+
 def report(exc: BaseException, *, where: str, toast: bool = True) -> str:
     """Log the problem, show it as a warning toast, and return the status line for the page."""
     message = describe(exc)
@@ -42,8 +51,10 @@ def report(exc: BaseException, *, where: str, toast: bool = True) -> str:
         logger.warning("%s: %s", where, " ".join(str(exc).split()))
     else:
         logger.error("%s failed", where, exc_info=exc)
+    if isinstance(exc, WeightsMissing):  # no toast: it would repeat the banner, in raw Markdown
+        return folded(message)
     if toast:
         with warnings.catch_warnings():  # outside a request gradio would warn: the log line is enough
             warnings.simplefilter("ignore")
-            gr.Warning(message)
+            gr.Warning(message.replace("`", ""))  # toasts show Markdown raw
     return f"⚠ {message}"

@@ -50,15 +50,14 @@ def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
     trained = [f"{k.replace('_', ' ')}: {_value(e[k])}" for k in ("steps", "wall_time_s", "device") if e.get(k) is not None]
     if trained:
         lines.append("- **training**: " + ", ".join(trained))
-    if e.get("metrics"):
-        lines.append("- **metrics**: " + _value(e["metrics"]))
+    lines.append("- **metrics**: " + (_value(e["metrics"]) if e.get("metrics") else f"not measured yet (`python -m trainers evaluate {card.name} --data DIR --write` adds them)"))
     if hub.is_loaded(card.name):
         lines.append("- **status**: loaded in memory")
     elif card.available:
         lines.append("- **status**: weights present, loads on first use")
     else:
         missing = ", ".join(f"`{m}`" for m in card.missing_files)
-        lines.append(f"- **status**: missing {missing} in `{card.folder}`; {how_to_get(card.name)}")
+        lines.append(f"- **status**: weights missing: {missing} in `{card.folder}`; {how_to_get(card.name)}")
     return "\n".join(lines)
 
 
@@ -70,6 +69,6 @@ def models_markdown(hub: ModelHub = HUB) -> str:
     parts = [card_markdown(c, hub) for c in cards.values()]
     for name in STUDIO_MODELS:
         if name not in cards:
-            parts.append(f"### {name}\n*not registered yet* · used by **{TAB_OF.get(name, '?')}**\n- **status**: {how_to_get(name)}")
+            parts.append(f"### {name}\n*not registered yet* · used by **{TAB_OF.get(name, '?')}**\n- **status**: weights missing; {how_to_get(name)}")
     loaded = ", ".join(hub.loaded()) or "none yet"
     return f"Models loaded in this server: {loaded}.\n\n" + "\n\n".join(parts)

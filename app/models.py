@@ -31,6 +31,10 @@ class ModelUnavailable(RuntimeError):
     """A model cannot be used now; the message (Markdown) says why and what to do."""
 
 
+class WeightsMissing(ModelUnavailable):
+    """Its weights are not there (yet): the tab's banner already says which files and how."""
+
+
 @dataclass(frozen=True)
 class Availability:
     name: str
@@ -101,7 +105,7 @@ class ModelHub:
                 return model
             status = self.availability(name)
             if not status.ready:
-                raise ModelUnavailable(status.message)
+                raise WeightsMissing(status.message)
             start = time.perf_counter()
             try:
                 model = engine.load(name, device=self.device)

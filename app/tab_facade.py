@@ -18,7 +18,7 @@ def build(options: UiOptions) -> dict:
             canvas = label_canvas(palette, size=h.FACADE_CANVAS, value=h.blank_label_canvas(FACADE, DEFAULT_FACADE_PALETTE, h.FACADE_CANVAS), label="Label map (the eraser paints background)", elem_id="facade-canvas")
             with gr.Row(equal_height=False):
                 random_btn = gr.Button("Random layout", elem_id="facade-random", scale=2, size="md")
-                seed = gr.Number(label="Layout seed (type one, press Enter)", precision=0, minimum=0, elem_id="facade-seed", scale=2)
+                seed = gr.Number(label="Layout seed (↵ applies)", precision=0, minimum=0, elem_id="facade-seed", scale=2)
                 clear = gr.Button("Clear", scale=1, size="md")
             upload = gr.Image(label="Upload a label map (colours are snapped to the palette)", type="filepath", sources=["upload", "clipboard"], height=140)
         with gr.Column():

@@ -61,7 +61,7 @@ def build(options: UiOptions) -> dict:
             a = gr.Number(1, label="Morph from sample #", precision=0, minimum=1)
             b = gr.Number(2, label="to sample #", precision=0, minimum=1)
             t = gr.Slider(0, 1, value=0.5, step=0.05, label="Morph")
-        morph = gr.Image(label="Morph", format="png", type="pil", interactive=False, height=256, elem_id="variation-morph", elem_classes=["ganvas-output"])
+        morph = gr.Image(label="Morph (move the slider)", format="png", type="pil", interactive=False, height=256, elem_id="variation-morph", elem_classes=["ganvas-output"])
 
     render_fn = h.render_sketch_batch if options.batch else h.render_sketch
     canvas.input(render_fn, inputs=canvas, outputs=[output, status], **live(options, SKETCH, "sketch_render", batched=True))
@@ -73,5 +73,5 @@ def build(options: UiOptions) -> dict:
     render.click(h.variations, inputs=var_inputs, outputs=var_outputs, **action(options, VARIATIONS, "variations"))
     seeds.submit(h.variations, inputs=var_inputs, outputs=var_outputs, **action(options, VARIATIONS, "variations_seeds"))
     reroll.click(h.variations_reroll, inputs=var_inputs, outputs=var_outputs, **action(options, VARIATIONS, "variations_reroll"))
-    t.change(h.variations_morph, inputs=[canvas, seeds, a, b, t], outputs=[morph, var_status], **live(options, VARIATIONS, "variations_morph"))
+    gr.on([t.change, a.input, b.input], h.variations_morph, inputs=[canvas, seeds, a, b, t], outputs=[morph, var_status], **live(options, VARIATIONS, "variations_morph"))
     return {"banners": [(banner, (SKETCH,)), (var_banner, (VARIATIONS,))], "canvas": canvas, "output": output}

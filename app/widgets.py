@@ -53,13 +53,16 @@ def status_banner(*names: str, elem_id: str) -> gr.Markdown:
     return gr.Markdown(availability_markdown(*names), elem_id=elem_id, elem_classes=["ganvas-banner"])
 
 
+LEGEND_NOTE = "Classes, laid out like the swatches of the colour button in the canvas toolbar (left):"
+
+
 def legend_html(palette: list[tuple[str, tuple[int, int, int]]]) -> str:
     """Named swatches, in the order of the brush colours of the canvas."""
     chips = "".join(
         f'<span class="ganvas-chip" style="background:{hex_colour(rgb)};color:{text_colour(rgb)}">{html.escape(name)}</span>'
         for name, rgb in palette
     )
-    return f'<div class="ganvas-legend">{chips}</div>'
+    return f'<div class="ganvas-legend-note">{LEGEND_NOTE}</div><div class="ganvas-legend">{chips}</div>'
 
 
 def label_canvas(palette: list[tuple[str, tuple[int, int, int]]], *, size: tuple[int, int], value: dict, label: str, elem_id: str) -> gr.ImageEditor:
@@ -85,8 +88,10 @@ def label_canvas(palette: list[tuple[str, tuple[int, int, int]]], *, size: tuple
 
 
 CSS = """
-.ganvas-legend {display:flex; flex-wrap:wrap; gap:4px; margin:2px 0 6px 0}
-.ganvas-chip {padding:2px 8px; border-radius:10px; font-size:12px; border:1px solid #0002}
+.ganvas-legend-note {font-size:12px; opacity:0.8; margin:2px 0}
+.ganvas-legend {display:grid; grid-template-columns:repeat(6, 1fr); gap:4px; margin:2px 0 6px 0}
+.ganvas-chip {padding:2px 8px; border-radius:10px; font-size:12px; border:1px solid #0002; text-align:center; overflow:hidden; text-overflow:ellipsis; white-space:nowrap}
+#street-style-photo {border-width:1px; border-color:var(--border-color-primary)}
 .ganvas-banner:empty {display:none}
 #ganvas-title h1 {margin-bottom:0}
 .ganvas-output img {width:100%; height:100%; object-fit:contain}

@@ -222,10 +222,12 @@ def test_missing_weights_answer_with_files_and_command(tmp_path, monkeypatch):
     write_standins(tmp_path, names=[], register_only=[SKETCH])
     image, status = h.render_sketch(sketch_canvas())
     assert image is None and "model.safetensors" in status and "python -m trainers" in status
+    assert status.startswith("⚠ Weights missing") and "<details>" in status  # the banner says it in full
     image, status = h.render_facade(None)  # not even registered
     assert image is None and "not in" in status and FACADE in status
     assert "Weights missing" in __import__("app.widgets", fromlist=["x"]).availability_markdown(ZEBRA)
     assert all(name in models_markdown() for name in STUDIO_MODELS)
+    assert "metrics**: not measured yet" in models_markdown()
 
 
 def test_bad_uploads_give_a_message(standins, tmp_path):

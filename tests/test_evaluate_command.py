@@ -105,3 +105,12 @@ def test_cyclegan_gets_cycle_l1_and_judge_shares(weights, tmp_path):
     assert np.isfinite(m["cycle_l1_A"])
     assert 0 <= m["judge"]["AtoB_in_B"] <= 1 and 0 <= m["judge"]["real_accuracy"] <= 1
     json.dumps(result)  # the report is plain JSON
+
+
+def test_fcn_segments_at_the_segmenters_training_scale() -> None:
+    from trainers.evaluation.evaluate import _segmenter_scale
+
+    assert _segmenter_scale((256, 341), [360, 480]) == (360, 480)  # CamVid-like: back to 360 px high
+    assert _segmenter_scale((256, 256), [256, 256]) == (256, 256)
+    assert _segmenter_scale((512, 256), [128, 128]) == (256, 128)  # aspect kept, short side 128
+    assert _segmenter_scale((100, 80), None) == (100, 80)

@@ -82,3 +82,17 @@ def test_resume_without_a_checkpoint_says_so(tmp_path):
 
 def test_tiny_configs_cover_every_family():
     assert set(TINY) == set(TRAINERS)
+
+
+def test_resume_may_change_the_length_but_not_the_recipe(tmp_path, monkeypatch):
+    data = make_data("pix2pix", tmp_path / "data")
+    with monkeypatch.context() as m:
+        _crash_after(m, "pix2pix", steps=2)
+        with pytest.raises(Crash):
+            train(tiny("pix2pix", data, max_steps=8, checkpoint_every=2), run_dir=tmp_path / "run")
+    with pytest.raises(ValueError, match="only these may change: max_steps"):
+        train(tiny("pix2pix", data), run_dir=tmp_path / "run", resume=True, resume_overrides={"lambda_l1": 1.0})
+    family = train(tiny("pix2pix", data), run_dir=tmp_path / "run", resume=True, resume_overrides={"max_steps": "3"})
+    final = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000003.pt")
+    assert final["step"] == 3 and final["config"]["max_steps"] == 3
+    assert family.optimizers["G"].param_groups[0]["lr"] == 0.0  # the shortened schedule decayed to its end

@@ -34,7 +34,7 @@ def _train(argv: list[str]) -> None:
         if not cfg_file.is_file():
             raise ValueError(f"{args.resume} is not a run directory (no config.json)")
         family = json.loads(cfg_file.read_text())["family"]
-        train(build_config(family), run_dir=args.resume, resume=True)
+        train(build_config(family), run_dir=args.resume, resume=True, resume_overrides=parse_set_args(args.overrides))
         return
     if not args.family or not args.data or not args.out:
         p.error("family, --data and --out are required (or --resume RUN_DIR)")

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from .checkpoint import latest_checkpoint, load_checkpoint, restore_rng, rng_state, save_checkpoint
-from .config import TrainConfig
+from .config import TrainConfig, apply_overrides
 from .dataset import TrainingSet, draw_batch, load_training_set
 from .families import trainer_class
 from .families.base import FamilyTrainer
@@ -152,7 +152,14 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, *, run_dir: Path, resume: bool = False, data: TrainingSet | None = None) -> FamilyTrainer:
+# Settings a resumed run may change: how long it runs and where, never what it learns from or how.
+# The schedule follows a new length at once (constant lr for the same share of steps, then decay).
+RESUME_SETTINGS = ("max_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints")
+
+
+def train(
+    cfg: TrainConfig, *, run_dir: Path, resume: bool = False, data: TrainingSet | None = None, resume_overrides: dict | None = None
+) -> FamilyTrainer:
     run_dir = Path(run_dir)
     dist = setup_distributed()
     device = pick_device(cfg, dist)
@@ -167,7 +174,11 @@ def train(cfg: TrainConfig, *, run_dir: Path, resume: bool = False, data: Traini
             raise ValueError(f"nothing to resume: {run_dir}/checkpoints has no checkpoint")
         state = load_checkpoint(path)
         saved = state["config"]
-        cfg = type(cfg)(**saved)  # the run's own settings win over the command line's
+        cfg = type(cfg)(**saved)  # the run's own settings win over the command line's ...
+        changed = set(resume_overrides or {}) - set(RESUME_SETTINGS)
+        if changed:
+            raise ValueError(f"a resumed run keeps its settings; only these may change: {', '.join(RESUME_SETTINGS)} (got {', '.join(sorted(changed))})")
+        cfg = apply_overrides(cfg, resume_overrides or {})  # ... except its length and placement
         start_step, wall_before = int(state["step"]), float(state.get("wall_time_s", 0.0))
         logger.info("resuming %s from step %d", run_dir, start_step)
     family = trainer_class(cfg.family)(cfg, device=device)

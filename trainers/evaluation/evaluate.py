@@ -122,9 +122,13 @@ def _fcn_scores(segmenter_dir: Path, t: engine.Translator, ids: list[np.ndarray]
     net, config = load_net(segmenter_dir)
     names = [n.lower() for n in t.contract.class_names]
     ignore = names.index("unlabelled") if "unlabelled" in names else None
+    native = config.get("input", {}).get("native_size")  # the photo size the segmenter trained on
     preds_fake, preds_real, targets = [], [], []
     for label, out, real in zip(ids, outputs, reals, strict=True):
-        h, w = out.shape[-2:]
+        # Segment at the segmenter's own scale: a network trained on 360 px photos misreads 256 px ones.
+        h, w = _segmenter_scale(out.shape[-2:], native)
+        if (h, w) != tuple(out.shape[-2:]):
+            out, real = (torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear", antialias=True) for x in (out, real))
         targets.append(torch.from_numpy(np.asarray(Image.fromarray(label).resize((w, h), Image.NEAREST)).astype(np.int64)))
         preds_fake.append(predict_labels(net, out)[0])
         preds_real.append(predict_labels(net, real)[0])
@@ -138,6 +142,16 @@ def _fcn_scores(segmenter_dir: Path, t: engine.Translator, ids: list[np.ndarray]
     }
     result["pixel_accuracy_ratio"] = result["generated"]["pixel_accuracy"] / max(result["real"]["pixel_accuracy"], 1e-9)
     return result
+
+
+def _segmenter_scale(shape: tuple[int, int], native: list[int] | None) -> tuple[int, int]:
+    """(h, w) with the short side of the segmenter's training photos, the aspect of `shape`."""
+    h, w = int(shape[0]), int(shape[1])
+    if not native:
+        return h, w
+    short = min(native)
+    f = short / min(h, w)
+    return max(1, round(h * f)), max(1, round(w * f))
 
 
 def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
