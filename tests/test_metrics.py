@@ -319,3 +319,20 @@ def test_read_palette_formats(tmp_path, name, text):
     rgb, names = read_palette(tmp_path / name)
     assert rgb.tolist() == [[0, 0, 222], [1, 48, 254]]
     assert names in (None, ["background", "facade"])
+
+
+def test_ssim_equals_the_direct_two_dimensional_window():
+    """The separable fast path gives what the 11 x 11 Gaussian window of the definition gives."""
+    g = torch.Generator().manual_seed(3)
+    a = torch.rand(2, 3, 40, 50, generator=g) * 2 - 1
+    b = (a + 0.3 * torch.randn(a.shape, generator=g)).clamp(-1, 1)
+    x, y = (a.double() + 1) / 2, (b.double() + 1) / 2
+    taps = torch.exp(-(torch.arange(11, dtype=torch.float64) - 5) ** 2 / (2 * 1.5**2))
+    taps = taps / taps.sum()
+    window = (taps[:, None] * taps[None, :]).expand(3, 1, 11, 11)
+    blur = lambda t: torch.nn.functional.conv2d(t, window, groups=3)  # noqa: E731
+    mx, my = blur(x), blur(y)
+    vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    c1, c2 = 0.01**2, 0.03**2
+    want = (((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))).mean().item()
+    assert ssim(a, b) == pytest.approx(want, abs=1e-12)

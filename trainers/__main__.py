@@ -25,7 +25,11 @@ def _train(argv: list[str]) -> None:
     p.add_argument("--out", type=Path, help="run directory (checkpoints, samples, losses)")
     p.add_argument("--recipe", type=Path, help="TOML recipe, e.g. trainers/recipes/pix2pix.facades.toml")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    p.add_argument(
+        "--resume", type=Path, metavar="RUN_DIR",
+        help="continue a run from its latest checkpoint with its own settings; --set may change only its length and placement "
+        "(max_steps, epochs, epochs_decay, device, num_threads, compile, log/sample/checkpoint intervals)",
+    )
     args = p.parse_args(argv)
     from .loop import train
 
