@@ -6,22 +6,34 @@ name the same classes (the procedural layouts and the contract palette are match
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .facade_layouts import FACADE_CLASSES
 from .street_layouts import STREET_CLASSES
 
 Palette = list[tuple[str, tuple[int, int, int]]]
 
 
-def _jet(n: int) -> list[tuple[int, int, int]]:
-    t = np.linspace(0.0, 1.0, n)
-    rgb = np.clip(1.5 - np.abs(4.0 * t[:, None] - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
-    return [tuple(int(round(c * 255)) for c in row) for row in rgb]
-
-
-# CMP facades are coloured with samples of a jet-like colour map, background first.
-DEFAULT_FACADE_PALETTE: Palette = list(zip(FACADE_CLASSES, _jet(len(FACADE_CLASSES))))
+# The CMP facade colours as recovered from the label maps of the training data (the same values
+# as pix2pix.facades' contract and trainers/recipes/pix2pix.facades.toml): a jet-like map, background
+# first. Matching them exactly keeps the example layouts in assets/ on the right classes.
+DEFAULT_FACADE_PALETTE: Palette = list(
+    zip(
+        FACADE_CLASSES,
+        [
+            (0, 0, 222),
+            (1, 48, 254),
+            (2, 127, 254),
+            (2, 207, 255),
+            (34, 254, 225),
+            (112, 254, 144),
+            (192, 254, 64),
+            (254, 240, 3),
+            (254, 159, 2),
+            (254, 80, 1),
+            (251, 1, 3),
+            (173, 0, 2),
+        ],
+    )
+)
 
 # The SegNet colours of the 11 CamVid classes, plus black for Unlabelled.
 DEFAULT_STREET_PALETTE: Palette = list(

@@ -24,7 +24,7 @@ from app.facade_layouts import FACADE_CLASSES, colorize, facade_layout  # noqa: 
 from app.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE  # noqa: E402
 from app.street_layouts import STREET_CLASSES, street_layout  # noqa: E402
 
-LAYOUT_SEEDS = (1, 2, 3, 7)
+LAYOUT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def main(out: Path = HERE) -> list[Path]:

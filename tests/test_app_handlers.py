@@ -4,6 +4,7 @@ No browser, no server: everything is called directly."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -364,3 +365,14 @@ def test_command_line_and_space_binding():
     assert not ui_options("cpu", env={}).batch and ui_options("cpu", env={"GANVAS_APP_BATCH": "1"}).batch
     with pytest.raises(SystemExit):
         parse_args(["--device", "tpu"])
+
+
+def test_default_facade_palette_is_the_recipes():
+    """Example layouts are coloured with the default palette: it must be the model's own colours,
+    or snapping would move every class onto its neighbour."""
+    import tomllib
+
+    from app.palettes import DEFAULT_FACADE_PALETTE
+
+    recipe = tomllib.loads((Path(__file__).resolve().parent.parent / "trainers/recipes/pix2pix.facades.toml").read_text())
+    assert [(name, tuple(rgb)) for name, *rgb in recipe["palette"]] == [(n, tuple(c)) for n, c in DEFAULT_FACADE_PALETTE]

@@ -108,6 +108,15 @@ def wrap_ddp(family: FamilyTrainer, dist: Distributed) -> None:
             setattr(family, name, DDP(net, device_ids=ids, broadcast_buffers=False, find_unused_parameters=True))
 
 
+def describe_device(device: torch.device, *, amp: bool) -> str:
+    """What a model card says it was trained on, e.g. 'cpu, 1 thread, bf16 autocast'."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
+    if device.type == "cpu":
+        n = torch.get_num_threads()
+        name += f", {n} thread{'s' if n > 1 else ''}"
+    return name + (", bf16 autocast" if amp else ", fp32")
+
+
 def net_device(net: torch.nn.Module) -> torch.device:
     return next(net.parameters()).device
 
@@ -224,7 +233,7 @@ def train(
             "rng": rng_state(),
             "extra": family.extra_state(),
             "wall_time_s": wall_before + time.perf_counter() - t0,
-            "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
+            "device": describe_device(device, amp=family.use_amp),
         }
         save_checkpoint(run_dir, state, step=step, keep=cfg.keep_checkpoints)
 
