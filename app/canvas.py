@@ -117,7 +117,10 @@ def snap_labels(rgb: np.ndarray, palette: Sequence[Sequence[int]]) -> np.ndarray
     """
     rgb = np.ascontiguousarray(rgb[:, :, :3])
     pal = np.asarray(palette, dtype=np.int32).reshape(-1, 3)
-    colours, inverse = np.unique(rgb.reshape(-1, 3), axis=0, return_inverse=True)
+    # One int per colour: np.unique over rows (axis=0) sorts records, ~10x slower on a 256 px canvas.
+    keys = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
+    unique_keys, inverse = np.unique(keys.reshape(-1), return_inverse=True)
+    colours = np.stack([unique_keys >> 16, (unique_keys >> 8) & 255, unique_keys & 255], axis=1)
     dist = ((colours[:, None, :].astype(np.int32) - pal[None, :, :]) ** 2).sum(-1)
     nearest = dist.argmin(1).astype(np.uint8)
     confident_colour = np.sqrt(dist.min(1)) <= CONFIDENT_DISTANCE
