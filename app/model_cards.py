@@ -28,6 +28,31 @@ def _value(v: object) -> str:
     return str(v)
 
 
+# Bookkeeping in the evaluation results (which segmenter or judge, its own scores): not a metric.
+_NOT_METRICS = ("segmenter", "segmenter_val_accuracy", "judge", "evaluated_on")
+
+
+def metrics_markdown(metrics: dict) -> str:
+    """The headline numbers, one level deep: `fcn: generated pixel accuracy 0.559 / real 0.619`."""
+    parts = []
+    for key, value in metrics.items():
+        if key in _NOT_METRICS:
+            continue
+        if key == "fcn" and isinstance(value, dict):
+            gen, real = value.get("generated", {}), value.get("real", {})
+            parts.append(
+                "FCN-score (generated / real photos): "
+                + ", ".join(f"{k.replace('_', ' ')} {_value(gen[k])} / {_value(real[k])}" for k in gen if k in real)
+                + (f" (pixel accuracy ratio {_value(value['pixel_accuracy_ratio'])})" if "pixel_accuracy_ratio" in value else "")
+            )
+        elif isinstance(value, dict):
+            parts.append(f"{key.replace('_', ' ')}: " + ", ".join(f"{k.replace('_', ' ')} {_value(v)}" for k, v in value.items() if k not in _NOT_METRICS))
+        else:
+            parts.append(f"{key.replace('_', ' ')} {_value(value)}")
+    text = " · ".join(parts)
+    return text + (f" ({metrics['evaluated_on']})" if metrics.get("evaluated_on") else "")
+
+
 def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
     e = card.entry
     c = card.contract
@@ -50,7 +75,7 @@ def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
     trained = [f"{k.replace('_', ' ')}: {_value(e[k])}" for k in ("steps", "wall_time_s", "device") if e.get(k) is not None]
     if trained:
         lines.append("- **training**: " + ", ".join(trained))
-    lines.append("- **metrics**: " + (_value(e["metrics"]) if e.get("metrics") else f"not measured yet (`python -m trainers evaluate {card.name} --data DIR --write` adds them)"))
+    lines.append("- **metrics**: " + (metrics_markdown(e["metrics"]) if e.get("metrics") else f"not measured yet (`python -m trainers evaluate {card.name} --data DIR --write` adds them)"))
     if hub.is_loaded(card.name):
         lines.append("- **status**: loaded in memory")
     elif card.available:

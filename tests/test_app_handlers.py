@@ -376,3 +376,14 @@ def test_default_facade_palette_is_the_recipes():
 
     recipe = tomllib.loads((Path(__file__).resolve().parent.parent / "trainers/recipes/pix2pix.facades.toml").read_text())
     assert [(name, tuple(rgb)) for name, *rgb in recipe["palette"]] == [(n, tuple(c)) for n, c in DEFAULT_FACADE_PALETTE]
+
+
+def test_model_card_metrics_show_the_headline_numbers():
+    from app.model_cards import metrics_markdown
+
+    text = metrics_markdown({
+        "l1": 0.25, "fcn": {"generated": {"pixel_accuracy": 0.5}, "real": {"pixel_accuracy": 0.625}, "pixel_accuracy_ratio": 0.8,
+                            "segmenter": "runs/seg", "segmenter_val_accuracy": {"val_pixel_accuracy": 0.6}},
+        "evaluated_on": "100 held-out images",
+    })
+    assert text == "l1 0.25 · FCN-score (generated / real photos): pixel accuracy 0.5 / 0.625 (pixel accuracy ratio 0.8) (100 held-out images)"
