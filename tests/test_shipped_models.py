@@ -85,7 +85,7 @@ def test_shipped_model_matches_its_golden_slice(name: str, golden: dict, monkeyp
     if os.environ.get("GANVAS_UPDATE_GOLDEN") == "1":
         golden[name] = got
         GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(golden, indent=1) + "\n")
+        GOLDEN.write_text("{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(golden.items())) + "\n}\n")
     assert name in golden, f"{name} is shipped but has no golden slice: run with GANVAS_UPDATE_GOLDEN=1 once after export"
     want = golden[name]
     assert got["std"] > 10, f"{name} renders a nearly flat image (std {got['std']})"
