@@ -1,7 +1,8 @@
 """Stroke-to-image latency through the studio's HTTP API (a benchmark, not a test).
 
 Each request is what a stroke costs a user, over Gradio's HTTP API as the page uses it: upload
-the 256 x 256 layer and composite, queue, render, read the result, download the PNG. Per tab it reports p50 / p95 over many requests with one client, then with 8 clients
+the 256 x 256 layer and composite, queue, render, read the result, download the PNG. Per tab it
+reports p50 / p95 over many requests with one client, then with 8 clients
 sending at the same time (each its own session).
 
     python -m app.bench --url http://127.0.0.1:7860/       # a running app (its own weights)

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import CONFIGS, build_config, describe_fields, load_recipe, parse_set_args
+from .config import CONFIGS, RESUME_SETTINGS, build_config, describe_fields, load_recipe, parse_set_args
 
 COMMANDS = ("train", "export", "edges", "evaluate", "segmenter", "judge")
 
@@ -27,8 +27,7 @@ def _train(argv: list[str]) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument(
         "--resume", type=Path, metavar="RUN_DIR",
-        help="continue a run from its latest checkpoint with its own settings; --set may change only its length and placement "
-        "(max_steps, epochs, epochs_decay, device, num_threads, compile, log/sample/checkpoint intervals)",
+        help=f"continue a run from its latest checkpoint with its own settings; --set may change only {', '.join(RESUME_SETTINGS)}",
     )
     args = p.parse_args(argv)
     from .loop import train

@@ -120,6 +120,10 @@ class BicycleGANConfig(TrainConfig):
     family: typing.ClassVar[str] = "bicyclegan"
 
 
+# Settings a resumed run may change: how long it runs and where, never what it learns from or how.
+# The schedule follows a new length at once (constant lr for the same share of steps, then decay).
+RESUME_SETTINGS = ("max_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints")
+
 CONFIGS: dict[str, type[TrainConfig]] = {c.family: c for c in (Pix2PixConfig, CycleGANConfig, SPADEConfig, BicycleGANConfig)}
 
 

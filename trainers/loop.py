@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from .checkpoint import latest_checkpoint, load_checkpoint, restore_rng, rng_state, save_checkpoint
-from .config import TrainConfig, apply_overrides
+from .config import RESUME_SETTINGS, TrainConfig, apply_overrides
 from .dataset import TrainingSet, draw_batch, load_training_set
 from .families import trainer_class
 from .families.base import FamilyTrainer
@@ -159,11 +159,6 @@ def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)
-
-
-# Settings a resumed run may change: how long it runs and where, never what it learns from or how.
-# The schedule follows a new length at once (constant lr for the same share of steps, then decay).
-RESUME_SETTINGS = ("max_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints")
 
 
 def train(
