@@ -23,6 +23,7 @@ NETWORKS = {
     "unet-batch-dropout": ("unet", dict(in_channels=3, ngf=8, num_downs=6, norm="batch", dropout=True)),
     "unet-instance": ("unet", dict(in_channels=1, ngf=8, num_downs=5, norm="instance")),
     "unet-none": ("unet", dict(in_channels=3, ngf=8, num_downs=5, norm="none")),
+    "unet-resize-batch": ("unet", dict(in_channels=1, ngf=8, num_downs=6, norm="batch", upsample="resize")),
     "unet-z-all": ("unet", dict(in_channels=3, ngf=8, num_downs=5, norm="instance", nz=4, inject_z="all")),
     "unet-z-input-batch": ("unet", dict(in_channels=3, ngf=8, num_downs=5, norm="batch", nz=4, inject_z="input")),
     "resnet": ("resnet", dict(ngf=8, n_blocks=2)),

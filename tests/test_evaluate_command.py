@@ -102,7 +102,7 @@ def test_cyclegan_gets_cycle_l1_and_judge_shares(weights, tmp_path):
     result = evaluate("cyclegan.tiny", data=tmp_path / "data", judge=tmp_path / "judge", holdout=0.2)
     m = result["metrics"]
     assert result["n"] == 2 and len(result["files"]) == 4
-    assert np.isfinite(m["cycle_l1_A"])
+    assert all(np.isfinite(m[k]) and m[k] >= 0 for k in ("cycle_l1_A", "cycle_l1_B", "colour_shift_AtoB", "colour_shift_BtoA"))
     assert 0 <= m["judge"]["AtoB_in_B"] <= 1 and 0 <= m["judge"]["real_accuracy"] <= 1
     json.dumps(result)  # the report is plain JSON
 

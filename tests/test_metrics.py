@@ -18,6 +18,7 @@ from trainers.evaluation import (
     DomainJudge,
     InceptionFeatures,
     SegmenterNet,
+    colour_shift,
     edge_f1,
     evaluate_segmenter,
     fid_from_features,
@@ -125,6 +126,17 @@ def test_edge_f1_tolerates_small_shifts_only():
     blank = np.full_like(a, 255)
     assert edge_f1(blank, blank.copy()) == 1.0
     assert edge_f1(a, blank) == 0.0
+
+
+def test_colour_shift_sees_colour_not_stripes():
+    base = torch.full((1, 3, 96, 96), -0.2)
+    columns = torch.arange(96).view(1, 1, 1, 96)
+    stripes = base + 0.6 * torch.where((columns // 3) % 2 == 0, 1.0, -1.0)  # 6 px period, zero mean
+    tinted = base + torch.tensor([0.3, 0.0, -0.3]).view(1, 3, 1, 1)
+    assert colour_shift(base, base) == 0.0
+    assert colour_shift(base, stripes) < 0.05  # texture averages out...
+    assert abs(colour_shift(base, tinted) - 0.2) < 1e-4  # ...a colour change does not
+    assert l1(base, stripes) > 0.5
 
 
 def test_mean_pairwise_l1_measures_diversity():

@@ -49,6 +49,7 @@ class Pix2PixConfig(TrainConfig):
     num_downs: int = 8  # U-Net levels (8 for 256 px)
     norm: str = "batch"
     dropout: bool = True
+    upsample: str = "transpose"  # U-Net decoder: "transpose" (paper) or "resize" (nearest 2x + 3x3 conv)
     n_layers_d: int = 3  # 3: the 70x70 PatchGAN
     lambda_l1: float = 100.0
     gan_mode: str = "vanilla"
@@ -109,6 +110,7 @@ class BicycleGANConfig(TrainConfig):
     nz: int = 8
     num_downs: int = 8
     norm: str = "instance"
+    upsample: str = "transpose"  # U-Net decoder: "transpose" (paper) or "resize" (nearest 2x + 3x3 conv)
     n_layers_d: int = 3
     lambda_l1: float = 10.0
     lambda_kl: float = 0.01

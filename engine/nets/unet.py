@@ -15,10 +15,17 @@ from .checks import check_image_batch, check_latent
 from .norms import conv_bias_needed, make_norm
 
 Z_INJECTIONS = ("input", "all")
+UPSAMPLINGS = ("transpose", "resize")
 
 
 def _level_width(level: int, ngf: int) -> int:
     return ngf * min(2**level, 8)
+
+
+def _upsampling(in_channels: int, out_channels: int, *, kind: str, bias: bool) -> list[nn.Module]:
+    if kind == "transpose":
+        return [nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=bias)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias)]
 
 
 class UnetGenerator(nn.Module):
@@ -33,12 +40,17 @@ class UnetGenerator(nn.Module):
         dropout: bool = True,  # Dropout(0.5) in the decoders of the middle 8ngf levels (pix2pix)
         nz: int = 0,  # latent size; 0 for a plain pix2pix generator
         inject_z: str = "all",  # where z enters when nz > 0: "input" or "all" encoder levels
+        upsample: str = "transpose",  # "transpose": the paper's 4x4 stride-2 transposed convs;
+        # "resize": nearest 2x then a 3x3 conv, which cannot draw the checkerboard grids that
+        # transposed convs leave in short trainings (Odena et al. 2016)
     ) -> None:
         super().__init__()
         if num_downs < 5:
             raise ValueError(f"num_downs must be at least 5, got {num_downs}")
         if inject_z not in Z_INJECTIONS:
             raise ValueError(f"inject_z must be one of {Z_INJECTIONS}, got {inject_z!r}")
+        if upsample not in UPSAMPLINGS:
+            raise ValueError(f"upsample must be one of {UPSAMPLINGS}, got {upsample!r}")
         self.in_channels, self.nz, self.inject_z, self.num_downs = in_channels, nz, inject_z, num_downs
         bias = conv_bias_needed(norm)
         widths = [_level_width(i, ngf) for i in range(num_downs)]
@@ -62,12 +74,12 @@ class UnetGenerator(nn.Module):
                 )
             up_in = widths[level] * (1 if level == innermost else 2)
             if level == 0:
-                layers = [nn.ReLU(inplace=True), nn.ConvTranspose2d(up_in, out_channels, 4, 2, 1), nn.Tanh()]
+                layers = [nn.ReLU(inplace=True), *_upsampling(up_in, out_channels, kind=upsample, bias=True), nn.Tanh()]
             else:
                 up_out = widths[level - 1]
                 layers = [
                     nn.ReLU(inplace=True),
-                    nn.ConvTranspose2d(up_in, up_out, 4, stride=2, padding=1, bias=bias),
+                    *_upsampling(up_in, up_out, kind=upsample, bias=bias),
                     make_norm(norm, up_out),
                 ]
                 # Dropout sits after the norm, so parameter indices match the original layout.

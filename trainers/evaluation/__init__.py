@@ -1,6 +1,6 @@
 """Measurement tools for GANvas models: image metrics, FID/KID, and two judge networks.
 
-- metrics: L1, PSNR, SSIM, segmentation scores (FCN-score), sketch edge F1, sample diversity.
+- metrics: L1, PSNR, SSIM, colour shift, segmentation scores (FCN-score), sketch edge F1, sample diversity.
 - fid / inception: FID and KID on the FID Inception's pool3 features (weights via $GANVAS_INCEPTION).
 - segmenter: a compact U-Net for label->photo models (segment generated photos, compare with the labels).
 - judge: a domain classifier for unpaired translation (how often A->B output is called B).
@@ -11,6 +11,7 @@ from .inception import InceptionFeatures, inception_features, load_inception
 from .judge import DomainJudge, judge_accuracy, judge_probabilities, train_judge
 from .metrics import (
     PSNR_CAP_DB,
+    colour_shift,
     confusion_matrix,
     edge_f1,
     l1,
@@ -29,6 +30,7 @@ __all__ = [
     "DomainJudge",
     "InceptionFeatures",
     "SegmenterNet",
+    "colour_shift",
     "confusion_matrix",
     "edge_f1",
     "evaluate_segmenter",

@@ -21,7 +21,7 @@ from engine.manifest import find_card, upsert_entry
 from ..data.folders import list_images, load_labeled, load_photos, read_rgb, split_holdout
 from .fid import fid_kid, inception_or_none
 from .judge import judge_probabilities
-from .metrics import edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
+from .metrics import colour_shift, edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
 from .netio import load_net
 from .segmenter import predict_labels
 
@@ -174,12 +174,25 @@ def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     return result
 
 
+def _direction_metrics(t: engine.Translator, photos: list[np.ndarray], *, direction: str, back: str) -> tuple[dict, list[torch.Tensor]]:
+    """Translate `photos` one way, then back: cycle L1 to the photo, and the colour shift of the way there."""
+    fakes = _render(t, photos, direction=direction)
+    reals = [_to_tensor(p, (f.shape[-1], f.shape[-2])) for p, f in zip(photos, fakes, strict=True)]
+    backs = [t.forward_tensor(t.prepare(_uint8(f))[0], direction=back).cpu()[..., : f.shape[-2], : f.shape[-1]] for f in fakes]
+    return {
+        "cycle_l1": float(np.mean([l1(b, r) for b, r in zip(backs, reals, strict=True)])),
+        "colour_shift": float(np.mean([colour_shift(f, r) for f, r in zip(fakes, reals, strict=True)])),
+    }, fakes
+
+
 def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | None) -> tuple[dict, list[torch.Tensor], list[torch.Tensor]]:
-    fake_b = _render(t, data.inputs, direction="AtoB")
-    fake_a = _render(t, data.targets, direction="BtoA")
-    back_a = [t.forward_tensor(t.prepare(_uint8(f))[0], direction="BtoA").cpu()[..., : f.shape[-2], : f.shape[-1]] for f in fake_b]
-    reals_a = [_to_tensor(a, (f.shape[-1], f.shape[-2])) for a, f in zip(data.inputs, fake_b, strict=True)]
-    result = {"cycle_l1_A": float(np.mean([l1(b, r) for b, r in zip(back_a, reals_a, strict=True)]))}
+    there, fake_b = _direction_metrics(t, data.inputs, direction="AtoB", back="BtoA")
+    back, fake_a = _direction_metrics(t, data.targets, direction="BtoA", back="AtoB")
+    result = {
+        "cycle_l1_A": there["cycle_l1"], "cycle_l1_B": back["cycle_l1"],
+        # Identity loss keeps backgrounds' colours: blurred input vs output, stripes averaged out.
+        "colour_shift_AtoB": there["colour_shift"], "colour_shift_BtoA": back["colour_shift"],
+    }
     if judge_dir is not None:
         net, config = load_net(judge_dir)
         side = config.get("size", 128)

@@ -165,6 +165,24 @@ def edge_f1(sketch_a: np.ndarray, sketch_b: np.ndarray, *, tolerance: int = 2) -
     return 2 * precision * recall / (precision + recall)
 
 
+def colour_shift(a: torch.Tensor, b: torch.Tensor, *, sigma: float = 8.0) -> float:
+    """L1 ([-1, 1] scale) between the two images blurred by a Gaussian of `sigma` px: what a
+    translation did to colours and light, with texture (a zebra's stripes) averaged out."""
+    _check_pair(a, b)
+    radius = int(3 * sigma)
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    taps = torch.exp(-0.5 * (x / sigma) ** 2)
+    taps = (taps / taps.sum()).to(a.device)
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        c = t.shape[1]
+        t = F.pad(t.float(), (radius, radius, radius, radius), mode="replicate")
+        t = F.conv2d(t, taps.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+        return F.conv2d(t, taps.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+    return (blur(a) - blur(b)).abs().mean().item()
+
+
 def mean_pairwise_l1(samples: torch.Tensor) -> float:
     """Diversity of K samples for one input: mean L1 ([-1, 1] scale) over all K(K-1)/2 pairs."""
     if samples.dim() != 4 or samples.shape[0] < 2:
@@ -177,6 +195,7 @@ def mean_pairwise_l1(samples: torch.Tensor) -> float:
 
 __all__ = [
     "PSNR_CAP_DB",
+    "colour_shift",
     "confusion_matrix",
     "edge_f1",
     "l1",

@@ -54,7 +54,7 @@ class BicycleGANTrainer(FamilyTrainer):
             )
         self.g_kwargs = dict(
             in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm,
-            dropout=False, nz=cfg.nz, inject_z="all",
+            dropout=False, nz=cfg.nz, inject_z="all", upsample=cfg.upsample,
         )
         self.e_kwargs = dict(in_channels=3, nz=cfg.nz, ndf=cfg.nef, n_blocks=encoder_blocks(cfg.crop_size), norm=cfg.norm)
         self.G = init_weights(UnetGenerator(**self.g_kwargs), kind="xavier").to(device)

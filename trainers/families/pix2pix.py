@@ -23,7 +23,8 @@ class Pix2PixTrainer(FamilyTrainer):
     def __init__(self, cfg: Pix2PixConfig, *, device: torch.device) -> None:
         super().__init__(cfg, device=device)
         self.g_kwargs = dict(
-            in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout
+            in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout,
+            upsample=cfg.upsample,
         )
         self.G = init_weights(UnetGenerator(**self.g_kwargs)).to(device)
         self.D = init_weights(
