@@ -314,3 +314,13 @@ def test_style_controls_find_the_clusters():
     assert torch.allclose(extras["style_components"].norm(dim=1), torch.ones(2), atol=1e-5)
     assert extras["style_spread"][0] >= extras["style_spread"][1] > 0
     assert len(nearest) == 3
+
+
+@pytest.mark.parametrize("layout, make", [("unaligned", make_unaligned), ("photos", make_photos)])
+def test_recorded_training_files_exclude_the_held_out_ones(tmp_path, layout, make):
+    root = make(tmp_path / "data", n=10, corrupt=False)
+    extra = dict(input_kind="sketch") if layout == "photos" else {}
+    cfg = build_config("pix2pix", overrides=dict(data=str(root), layout=layout, load_size=32, crop_size=32, holdout=0.2, **extra))
+    data = load_training_set(cfg)
+    assert data.held_out and not set(data.files) & set(data.held_out)
+    assert len(data.files) == (len(data.inputs) + len(data.targets) if layout == "unaligned" else len(data.targets))

@@ -105,7 +105,8 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
         keep_b, held_b = _holdout(b.images, b.files, cfg)
         ta = stack_nchw(_resize([a.images[i] for i in keep_a], size, nearest=False))
         tb = stack_nchw(_resize([b.images[i] for i in keep_b], size, nearest=False))
-        return TrainingSet(inputs=ta, targets=tb, paired=False, files=a.files + b.files, held_out=held_a + held_b)
+        kept = [a.files[i] for i in keep_a] + [b.files[i] for i in keep_b]
+        return TrainingSet(inputs=ta, targets=tb, paired=False, files=kept, held_out=held_a + held_b)
     else:
         raise ValueError(f"unknown layout {cfg.layout!r}; valid: aligned, unaligned, labeled, photos")
     keep, held = _holdout(targets, files, cfg)
