@@ -13,7 +13,7 @@ from PIL import Image
 import engine
 from engine.contract import InputContract, PaletteEntry
 from engine.manifest import upsert_entry
-from engine.nets import ResnetEncoder, ResnetGenerator, UnetGenerator
+from engine.nets import ResnetEncoder, ResnetGenerator, SPADEGenerator, UnetGenerator
 from trainers.evaluation import save_net, train_judge, train_segmenter
 from trainers.evaluation.evaluate import evaluate
 
@@ -64,6 +64,45 @@ def test_labels_model_gets_paired_metrics_and_fcn_score(weights, tmp_path):
     for side in ("generated", "real"):
         assert 0 <= m["fcn"][side]["pixel_accuracy"] <= 1
         assert 0 <= m["fcn"][side]["mean_iou"] <= 1
+
+
+def _street_folder(root: Path, rng: np.random.Generator) -> None:
+    """A labeled val split (photos + class-id maps): sky over road with a box on it."""
+    for sub in ("val", "val_labels"):
+        (root / sub).mkdir(parents=True)
+    for i in range(3):
+        ids = np.zeros((64, 64), np.uint8)
+        ids[32:] = 1
+        x = rng.integers(4, 40)
+        ids[24:48, x : x + 20] = 2
+        photo = (np.array(PALETTE, np.uint8)[ids] * 0.7 + rng.integers(0, 40, (64, 64, 3))).astype(np.uint8)
+        Image.fromarray(photo).save(root / "val" / f"{i}.jpg")
+        Image.fromarray(ids).save(root / "val_labels" / f"{i}.png")
+
+
+@pytest.mark.parametrize("distinct", [True, False])
+def test_style_presets_are_scored_for_layout_and_colour(weights, tmp_path, distinct):
+    palette = tuple(PaletteEntry(n, c) for n, c in zip(("sky", "road", "car"), PALETTE, strict=True))
+    kw = dict(label_channels=3, ngf=4, z_dim=4, base_height=2, base_width=2, hidden=8, param_free_norm="instance")
+    contract = InputContract(kind="labels", size=64, channels=3, palette=palette, nz=4, style=True)
+    z = torch.randn(1, 4, generator=torch.Generator().manual_seed(0))
+    presets = torch.cat([z, -3 * z]) if distinct else torch.cat([z, z])
+    torch.manual_seed(0)
+    files = engine.save_model(weights / "spade.tiny", name="spade.tiny", family="spade", task="test", contract=contract,
+                              networks={"G": ("spade", kw, SPADEGenerator(**kw))}, extras={"style_presets": presets})
+    upsert_entry({"name": "spade.tiny", "family": "spade", "task": "test", "files": files, "contract": contract.to_dict()})
+    _street_folder(tmp_path / "data", np.random.default_rng(3))
+    photos = np.stack([np.asarray(Image.open(p)) for p in sorted((tmp_path / "data" / "val").iterdir())])
+    ids = np.stack([np.asarray(Image.open(p)) for p in sorted((tmp_path / "data" / "val_labels").iterdir())])
+    save_net(train_segmenter(photos, ids, num_classes=3, steps=3, batch_size=2, crop=32, base_channels=4), tmp_path / "seg", {"classes": 3})
+    styles = evaluate("spade.tiny", data=tmp_path / "data", segmenter=tmp_path / "seg")["metrics"]["styles"]
+    assert styles["presets"] == 2 and styles["n"] == 3
+    accuracies = styles["fcn_pixel_accuracy_per_preset"]
+    assert len(accuracies) == 2 and all(0 <= a <= 1 for a in accuracies)
+    if distinct:
+        assert styles["mean_colour_spread"] > 0.5, "different presets must change the colours"
+    else:
+        assert styles["mean_colour_spread"] < 1e-3 and accuracies[0] == accuracies[1]
 
 
 def test_sketch_model_with_z_reports_edges_diversity_and_encoder(weights, tmp_path):

@@ -104,7 +104,7 @@ def make_photos(root: Path, n: int = 3, size: int = 32, corrupt: bool = True) ->
 TINY = {
     "pix2pix": dict(layout="aligned", input_kind="photo", num_downs=5),
     "cyclegan": dict(layout="unaligned", n_blocks=2, domain_names=["day", "night"]),
-    "spade": dict(layout="labeled", palette=PALETTE, z_dim=16, aspect=2.0, n_layers_d=3, style_components=2, style_presets=2),
+    "spade": dict(layout="labeled", palette=PALETTE, z_dim=16, label_hidden=8, aspect=2.0, n_layers_d=3, style_components=2, style_presets=2),
     "bicyclegan": dict(layout="photos", input_kind="sketch", num_downs=5, nef=8, n_layers_d=2, batch_size=2),
 }
 
@@ -298,6 +298,7 @@ def test_export_then_engine_load_gives_the_trainers_output(tmp_path, monkeypatch
         assert extras["style_presets"].shape == (2, 16)
         assert len(translator.config["style_preset_names"]) == 2
         assert translator.config["networks"]["G"]["kwargs"]["spectral_norm"] is False
+        assert translator.config["networks"]["G"]["kwargs"]["hidden"] == cfg.label_hidden  # the label MLP's width travels
         assert not any(k.endswith("weight_orig") for k in translator.networks["G"].state_dict())
 
 

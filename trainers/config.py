@@ -88,6 +88,7 @@ class SPADEConfig(TrainConfig):
     num_d: int = 2  # discriminator scales
     n_layers_d: int = 4
     param_free_norm: str = "batch"
+    label_hidden: int = 128  # width of the label MLP inside every SPADE norm (paper: 128); most of G's cost at full resolution
     lambda_feat: float = 10.0
     lambda_kl: float = 0.05
     lambda_vgg: float = 10.0

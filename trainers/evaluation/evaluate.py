@@ -27,6 +27,7 @@ from .segmenter import predict_labels
 
 logger = logging.getLogger(__name__)
 DIVERSITY_SAMPLES = 10
+STYLE_INPUTS = 20  # label maps rendered under every style preset
 
 
 @dataclass
@@ -118,30 +119,64 @@ def _paired_metrics(outputs: list[torch.Tensor], targets: list[np.ndarray]) -> t
     }, reals
 
 
+def _segment(net: torch.nn.Module, native: list[int] | None, ids: list[np.ndarray], images: list[torch.Tensor]) -> tuple[list, list]:
+    """The segmenter's labels for each image and the true labels, both at the segmenter's scale."""
+    preds, targets = [], []
+    for label, image in zip(ids, images, strict=True):
+        # Segment at the segmenter's own scale: a network trained on 360 px photos misreads 256 px ones.
+        h, w = _segmenter_scale(image.shape[-2:], native)
+        if (h, w) != tuple(image.shape[-2:]):
+            image = torch.nn.functional.interpolate(image, size=(h, w), mode="bilinear", antialias=True)
+        targets.append(torch.from_numpy(np.asarray(Image.fromarray(label).resize((w, h), Image.NEAREST)).astype(np.int64)))
+        preds.append(predict_labels(net, image)[0])
+    return preds, targets
+
+
+def _ignored_class(t: engine.Translator) -> int | None:
+    names = [n.lower() for n in t.contract.class_names]
+    return names.index("unlabelled") if "unlabelled" in names else None
+
+
+def _flat(ts: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([x.reshape(-1) for x in ts])[None]  # sizes differ per image
+
+
 def _fcn_scores(segmenter_dir: Path, t: engine.Translator, ids: list[np.ndarray], outputs: list[torch.Tensor], reals: list[torch.Tensor]) -> dict:
     net, config = load_net(segmenter_dir)
-    names = [n.lower() for n in t.contract.class_names]
-    ignore = names.index("unlabelled") if "unlabelled" in names else None
     native = config.get("input", {}).get("native_size")  # the photo size the segmenter trained on
-    preds_fake, preds_real, targets = [], [], []
-    for label, out, real in zip(ids, outputs, reals, strict=True):
-        # Segment at the segmenter's own scale: a network trained on 360 px photos misreads 256 px ones.
-        h, w = _segmenter_scale(out.shape[-2:], native)
-        if (h, w) != tuple(out.shape[-2:]):
-            out, real = (torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear", antialias=True) for x in (out, real))
-        targets.append(torch.from_numpy(np.asarray(Image.fromarray(label).resize((w, h), Image.NEAREST)).astype(np.int64)))
-        preds_fake.append(predict_labels(net, out)[0])
-        preds_real.append(predict_labels(net, real)[0])
-    k = len(t.contract.palette)
-    flat = lambda ts: torch.cat([x.reshape(-1) for x in ts])[None]  # noqa: E731 (sizes differ per image)
+    preds_fake, targets = _segment(net, native, ids, outputs)
+    preds_real, _ = _segment(net, native, ids, reals)
+    k, ignore = len(t.contract.palette), _ignored_class(t)
     result = {
-        "generated": segmentation_scores(flat(preds_fake), flat(targets), num_classes=k, ignore_index=ignore),
-        "real": segmentation_scores(flat(preds_real), flat(targets), num_classes=k, ignore_index=ignore),
+        "generated": segmentation_scores(_flat(preds_fake), _flat(targets), num_classes=k, ignore_index=ignore),
+        "real": segmentation_scores(_flat(preds_real), _flat(targets), num_classes=k, ignore_index=ignore),
         "segmenter": str(segmenter_dir),
         "segmenter_val_accuracy": config.get("validation", config.get("val_pixel_accuracy")),
     }
     result["pixel_accuracy_ratio"] = result["generated"]["pixel_accuracy"] / max(result["real"]["pixel_accuracy"], 1e-9)
     return result
+
+
+def _style_metrics(segmenter_dir: Path, t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
+    """Each shipped style preset on the same label maps: the layout should survive every style
+    (FCN pixel accuracy per preset) while colour and light change (spread of the mean colour)."""
+    presets = t.extras["style_presets"]
+    net, config = load_net(segmenter_dir)
+    native = config.get("input", {}).get("native_size")
+    ids = data.inputs[:n_inputs]
+    k, ignore = len(t.contract.palette), _ignored_class(t)
+    accuracies, mean_colours = [], []
+    for preset in presets:
+        outs = _render(t, ids, z=preset[None].expand(len(ids), -1))
+        preds, targets = _segment(net, native, ids, outs)
+        accuracies.append(segmentation_scores(_flat(preds), _flat(targets), num_classes=k, ignore_index=ignore)["pixel_accuracy"])
+        mean_colours.append(torch.stack([o[0].mean((1, 2)) for o in outs]))  # n x 3, in [-1, 1]
+    spread = torch.stack(mean_colours).std(0, unbiased=False).mean()  # across presets, per image and channel
+    return {
+        "presets": len(presets), "n": len(ids),
+        "fcn_pixel_accuracy_per_preset": [round(a, 4) for a in accuracies], "fcn_pixel_accuracy_min": min(accuracies),
+        "mean_colour_spread": float(spread) * 127.5,  # uint8 levels
+    }
 
 
 def _segmenter_scale(shape: tuple[int, int], native: list[int] | None) -> tuple[int, int]:
@@ -235,6 +270,8 @@ def evaluate(
                 logger.warning("FCN-score skipped: pass --segmenter RUN_DIR (train one with `python -m trainers segmenter`)")
             else:
                 metrics["fcn"] = _fcn_scores(segmenter, t, data_set.inputs, fakes, reals)
+                if "style_presets" in t.extras:
+                    metrics["styles"] = _style_metrics(segmenter, t, data_set, min(STYLE_INPUTS, len(data_set.inputs)))
         if t.contract.kind == "sketch":
             metrics["edge_f1"] = float(np.mean([
                 edge_f1(np.asarray(Image.fromarray(s).resize((o.shape[-1], o.shape[-2]), Image.NEAREST)), photo_to_sketch(_uint8(o), line_width=line_width))

@@ -73,7 +73,7 @@ class SPADETrainer(FamilyTrainer):
         n_classes = self.input_channels()
         self.g_kwargs = dict(
             label_channels=n_classes, ngf=cfg.ngf, z_dim=cfg.z_dim, num_upsampling_layers=UPSAMPLING, use_vae=True,
-            spectral_norm=True, param_free_norm=cfg.param_free_norm, base_height=height // GRID, base_width=width // GRID,
+            spectral_norm=True, param_free_norm=cfg.param_free_norm, hidden=cfg.label_hidden, base_height=height // GRID, base_width=width // GRID,
         )
         self.e_kwargs = dict(
             in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=encoder_input_size(height), spectral_norm=True, norm="instance"
