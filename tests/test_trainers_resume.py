@@ -96,3 +96,12 @@ def test_resume_may_change_the_length_but_not_the_recipe(tmp_path, monkeypatch):
     final = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000003.pt")
     assert final["step"] == 3 and final["config"]["max_steps"] == 3
     assert family.optimizers["G"].param_groups[0]["lr"] == 0.0  # the shortened schedule decayed to its end
+
+
+def test_oversubscribed_cpu_is_named_before_a_run_crawls():
+    from trainers.loop import oversubscription_warning
+
+    assert oversubscription_warning(2, load=0.1, cores=2) is None  # an idle machine
+    assert oversubscription_warning(1, load=1.0, cores=2) is None  # two 1-thread runs side by side
+    message = oversubscription_warning(2, load=1.0, cores=2)
+    assert message and "num_threads" in message and "2 cores" in message

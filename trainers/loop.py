@@ -117,6 +117,18 @@ def describe_device(device: torch.device, *, amp: bool) -> str:
     return name + (", bf16 autocast" if amp else ", fp32")
 
 
+def oversubscription_warning(threads: int, *, load: float, cores: int) -> str | None:
+    """Why a CPU run may crawl: OpenMP threads spin-wait for each other, so more busy threads than
+    cores (another training beside this one) cost far more than their share; measured here, a
+    2-thread SPADE run went from 0.75 to 13.8 s per step beside a 1-thread job on 2 cores."""
+    if load + threads <= cores + 0.5:
+        return None
+    return (
+        f"{threads} training threads on {cores} cores already carrying a load of {load:.1f}: "
+        f"threads will wait on each other; give each concurrent run num_threads so the total stays at {cores}"
+    )
+
+
 def net_device(net: torch.nn.Module) -> torch.device:
     return next(net.parameters()).device
 
@@ -169,6 +181,9 @@ def train(
     device = pick_device(cfg, dist)
     if device.type == "cpu":
         torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
+        warning = oversubscription_warning(torch.get_num_threads(), load=os.getloadavg()[0], cores=os.cpu_count() or 1)
+        if warning:
+            logger.warning(warning)
     torch.manual_seed(cfg.seed)
     start_step, wall_before = 0, 0.0
     state = None
