@@ -141,8 +141,7 @@ def _flat(ts: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat([x.reshape(-1) for x in ts])[None]  # sizes differ per image
 
 
-def _fcn_scores(segmenter_dir: Path, t: engine.Translator, ids: list[np.ndarray], outputs: list[torch.Tensor], reals: list[torch.Tensor]) -> dict:
-    net, config = load_net(segmenter_dir)
+def _fcn_scores(segmenter_dir: Path, net: torch.nn.Module, config: dict, t: engine.Translator, ids: list[np.ndarray], outputs: list[torch.Tensor], reals: list[torch.Tensor]) -> dict:
     native = config.get("input", {}).get("native_size")  # the photo size the segmenter trained on
     preds_fake, targets = _segment(net, native, ids, outputs)
     preds_real, _ = _segment(net, native, ids, reals)
@@ -157,11 +156,10 @@ def _fcn_scores(segmenter_dir: Path, t: engine.Translator, ids: list[np.ndarray]
     return result
 
 
-def _style_metrics(segmenter_dir: Path, t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
+def _style_metrics(net: torch.nn.Module, config: dict, t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     """Each shipped style preset on the same label maps: the layout should survive every style
     (FCN pixel accuracy per preset) while colour and light change (spread of the mean colour)."""
     presets = t.extras["style_presets"]
-    net, config = load_net(segmenter_dir)
     native = config.get("input", {}).get("native_size")
     ids = data.inputs[:n_inputs]
     k, ignore = len(t.contract.palette), _ignored_class(t)
@@ -269,9 +267,10 @@ def evaluate(
             if segmenter is None:
                 logger.warning("FCN-score skipped: pass --segmenter RUN_DIR (train one with `python -m trainers segmenter`)")
             else:
-                metrics["fcn"] = _fcn_scores(segmenter, t, data_set.inputs, fakes, reals)
+                net, config = load_net(segmenter)
+                metrics["fcn"] = _fcn_scores(segmenter, net, config, t, data_set.inputs, fakes, reals)
                 if "style_presets" in t.extras:
-                    metrics["styles"] = _style_metrics(segmenter, t, data_set, min(STYLE_INPUTS, len(data_set.inputs)))
+                    metrics["styles"] = _style_metrics(net, config, t, data_set, min(STYLE_INPUTS, len(data_set.inputs)))
         if t.contract.kind == "sketch":
             metrics["edge_f1"] = float(np.mean([
                 edge_f1(np.asarray(Image.fromarray(s).resize((o.shape[-1], o.shape[-2]), Image.NEAREST)), photo_to_sketch(_uint8(o), line_width=line_width))
