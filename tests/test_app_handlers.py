@@ -367,15 +367,16 @@ def test_command_line_and_space_binding():
         parse_args(["--device", "tpu"])
 
 
-def test_default_facade_palette_is_the_recipes():
+@pytest.mark.parametrize("recipe_name, default", [("pix2pix.facades", "DEFAULT_FACADE_PALETTE"), ("spade.camvid", "DEFAULT_STREET_PALETTE")])
+def test_default_palette_is_the_recipes(recipe_name, default):
     """Example layouts are coloured with the default palette: it must be the model's own colours,
     or snapping would move every class onto its neighbour."""
     import tomllib
 
-    from app.palettes import DEFAULT_FACADE_PALETTE
+    from app import palettes
 
-    recipe = tomllib.loads((Path(__file__).resolve().parent.parent / "trainers/recipes/pix2pix.facades.toml").read_text())
-    assert [(name, tuple(rgb)) for name, *rgb in recipe["palette"]] == [(n, tuple(c)) for n, c in DEFAULT_FACADE_PALETTE]
+    recipe = tomllib.loads((Path(__file__).resolve().parent.parent / f"trainers/recipes/{recipe_name}.toml").read_text())
+    assert [(name, tuple(rgb)) for name, *rgb in recipe["palette"]] == [(n, tuple(c)) for n, c in getattr(palettes, default)]
 
 
 def test_model_card_metrics_show_the_headline_numbers():

@@ -119,8 +119,9 @@ def _paired_metrics(outputs: list[torch.Tensor], targets: list[np.ndarray]) -> t
     }, reals
 
 
-def _segment(net: torch.nn.Module, native: list[int] | None, ids: list[np.ndarray], images: list[torch.Tensor]) -> tuple[list, list]:
+def _segment(net: torch.nn.Module, config: dict, ids: list[np.ndarray], images: list[torch.Tensor]) -> tuple[list, list]:
     """The segmenter's labels for each image and the true labels, both at the segmenter's scale."""
+    native = config.get("input", {}).get("native_size")  # the photo size the segmenter trained on
     preds, targets = [], []
     for label, image in zip(ids, images, strict=True):
         # Segment at the segmenter's own scale: a network trained on 360 px photos misreads 256 px ones.
@@ -137,18 +138,18 @@ def _ignored_class(t: engine.Translator) -> int | None:
     return names.index("unlabelled") if "unlabelled" in names else None
 
 
-def _flat(ts: list[torch.Tensor]) -> torch.Tensor:
-    return torch.cat([x.reshape(-1) for x in ts])[None]  # sizes differ per image
+def _scores(t: engine.Translator, preds: list[torch.Tensor], targets: list[torch.Tensor]) -> dict:
+    """Segmentation scores over all pixels of all images (their sizes differ), unlabelled ignored."""
+    flat = lambda ts: torch.cat([x.reshape(-1) for x in ts])[None]  # noqa: E731
+    return segmentation_scores(flat(preds), flat(targets), num_classes=len(t.contract.palette), ignore_index=_ignored_class(t))
 
 
 def _fcn_scores(segmenter_dir: Path, net: torch.nn.Module, config: dict, t: engine.Translator, ids: list[np.ndarray], outputs: list[torch.Tensor], reals: list[torch.Tensor]) -> dict:
-    native = config.get("input", {}).get("native_size")  # the photo size the segmenter trained on
-    preds_fake, targets = _segment(net, native, ids, outputs)
-    preds_real, _ = _segment(net, native, ids, reals)
-    k, ignore = len(t.contract.palette), _ignored_class(t)
+    preds_fake, targets = _segment(net, config, ids, outputs)
+    preds_real, _ = _segment(net, config, ids, reals)
     result = {
-        "generated": segmentation_scores(_flat(preds_fake), _flat(targets), num_classes=k, ignore_index=ignore),
-        "real": segmentation_scores(_flat(preds_real), _flat(targets), num_classes=k, ignore_index=ignore),
+        "generated": _scores(t, preds_fake, targets),
+        "real": _scores(t, preds_real, targets),
         "segmenter": str(segmenter_dir),
         "segmenter_val_accuracy": config.get("validation", config.get("val_pixel_accuracy")),
     }
@@ -160,14 +161,11 @@ def _style_metrics(net: torch.nn.Module, config: dict, t: engine.Translator, dat
     """Each shipped style preset on the same label maps: the layout should survive every style
     (FCN pixel accuracy per preset) while colour and light change (spread of the mean colour)."""
     presets = t.extras["style_presets"]
-    native = config.get("input", {}).get("native_size")
     ids = data.inputs[:n_inputs]
-    k, ignore = len(t.contract.palette), _ignored_class(t)
     accuracies, mean_colours = [], []
     for preset in presets:
         outs = _render(t, ids, z=preset[None].expand(len(ids), -1))
-        preds, targets = _segment(net, native, ids, outs)
-        accuracies.append(segmentation_scores(_flat(preds), _flat(targets), num_classes=k, ignore_index=ignore)["pixel_accuracy"])
+        accuracies.append(_scores(t, *_segment(net, config, ids, outs))["pixel_accuracy"])
         mean_colours.append(torch.stack([o[0].mean((1, 2)) for o in outs]))  # n x 3, in [-1, 1]
     spread = torch.stack(mean_colours).std(0, unbiased=False).mean()  # across presets, per image and channel
     return {
