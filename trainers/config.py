@@ -26,6 +26,8 @@ class TrainConfig:
     epochs: int = 100  # epochs at the initial learning rate
     epochs_decay: int = 100  # epochs of linear decay to zero after that
     max_steps: int = 0  # stop after this many steps (0: run the epochs)
+    coarse_steps: int = 0  # paired layouts: the first steps train on crops halved to half resolution (a quarter
+    # of the pixels: ~4x the images per second to learn layout and colour), then at full size for detail
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     amp: bool = True  # bf16 autocast on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX)
@@ -125,7 +127,7 @@ class BicycleGANConfig(TrainConfig):
 
 # Settings a resumed run may change: how long it runs and where, never what it learns from or how.
 # The schedule follows a new length at once (constant lr for the same share of steps, then decay).
-RESUME_SETTINGS = ("max_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints")
+RESUME_SETTINGS = ("max_steps", "coarse_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints")
 
 CONFIGS: dict[str, type[TrainConfig]] = {c.family: c for c in (Pix2PixConfig, CycleGANConfig, SPADEConfig, BicycleGANConfig)}
 

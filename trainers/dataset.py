@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from .config import TrainConfig
-from .data.augment import random_resized_crop_flip, stack_nchw
+from .data.augment import halve_resolution, random_resized_crop_flip, stack_nchw
 from .data.folders import list_images, load_aligned, load_labeled, load_photos, load_unaligned, split_holdout
 
 logger = logging.getLogger(__name__)
@@ -143,6 +143,10 @@ def _indices(n: int, *, batch: int, seed: int, step: int, rank: int, world: int)
     return perm[start : start + batch]
 
 
+# How a paired input is halved during the coarse steps: pen lines stay ink, class ids stay ids.
+_INPUT_HALVING = {"sketch": "ink", "labels": "nearest", "photo": "area"}
+
+
 def draw_batch(
     data: TrainingSet, cfg: TrainConfig, *, step: int, device: torch.device, rank: int = 0, world: int = 1
 ) -> dict[str, torch.Tensor]:
@@ -158,7 +162,12 @@ def draw_batch(
             pair, load_size=load, crop_size=crop, crop_width=crop_w, flip=True, nearest=[cfg.input_kind == "labels", False],
             generator=gen,
         )
+        if step < cfg.coarse_steps:
+            inp = halve_resolution(inp, mode=_INPUT_HALVING.get(cfg.input_kind, "area"))
+            tgt = halve_resolution(tgt, mode="area")
         return {"input": inp, "target": tgt, "generator": gen}
+    if step < cfg.coarse_steps:
+        raise ValueError("coarse_steps is for paired layouts (aligned, labeled, photos)")
     ia = _indices(len(data.inputs), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
     ib = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed + 1, step=step, rank=rank, world=world)
     a, b = data.inputs[ia].to(device), data.targets[ib].to(device)

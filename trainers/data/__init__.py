@@ -2,12 +2,12 @@
 
 - folders: image folders -> uint8 arrays (aligned pairs, unaligned domains, photos with labels)
 - palette: snap colour label maps to a palette; recover the palette from JPEG-damaged maps
-- augment: paired random resize/crop/flip on NCHW batches; uint8 <-> [-1, 1]
+- augment: paired random resize/crop/flip on NCHW batches; halving for coarse steps; uint8 <-> [-1, 1]
 - sketch_augment: make computed edge maps look hand drawn
 - edges_cli: `python -m trainers edges IN_DIR OUT_DIR`
 """
 
-from .augment import from_model_range, random_resized_crop_flip, stack_nchw, to_model_range
+from .augment import from_model_range, halve_resolution, random_resized_crop_flip, stack_nchw, to_model_range
 from .folders import (
     ImageSet,
     LabeledImages,
@@ -27,6 +27,7 @@ __all__ = [
     "PairedImages",
     "augment_sketches",
     "from_model_range",
+    "halve_resolution",
     "load_aligned",
     "load_labeled",
     "load_photos",

@@ -108,3 +108,21 @@ def random_resized_crop_flip(
         picked = resized.permute(0, 2, 3, 1)[batch, rows.to(dev)[:, :, None], cols.to(dev)[:, None, :]]
         out.append(picked.permute(0, 3, 1, 2).contiguous())
     return out
+
+
+def halve_resolution(x: torch.Tensor, *, mode: str) -> torch.Tensor:
+    """An N x C x H x W batch at half its height and width, in its own dtype.
+
+    mode "area": 2x2 means (photos); "ink": 2x2 minimum, so pen lines stay solid ink rather than
+    fading to grey (sketches, ink 0 on paper 255); "nearest": one pixel of each 2x2 (class ids).
+    """
+    if mode not in ("area", "ink", "nearest"):
+        raise ValueError(f"mode must be area, ink or nearest, got {mode!r}")
+    h, w = x.shape[-2:]
+    if h % 2 or w % 2:
+        raise ValueError(f"halving needs an even height and width, got {h}x{w}")
+    if mode == "nearest":
+        return x[:, :, ::2, ::2].contiguous()
+    y = -F.max_pool2d(-x.float(), 2) if mode == "ink" else F.avg_pool2d(x.float(), 2)
+    return y.round_().to(torch.uint8) if x.dtype == torch.uint8 else y.to(x.dtype)
+
