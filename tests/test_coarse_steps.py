@@ -62,13 +62,13 @@ def test_coarse_label_maps_stay_class_ids(tmp_path):
     assert set(np.unique(batch["input"].numpy())) <= set(np.unique(data.inputs.numpy()))
 
 
-def test_coarse_steps_refused_for_unpaired_data(tmp_path):
+def test_coarse_steps_halve_both_unpaired_domains(tmp_path):
     from test_trainers_families import make_unaligned
 
     cfg = tiny("cyclegan", make_unaligned(tmp_path / "data"), coarse_steps=1)
     data = load_training_set(cfg)
-    with pytest.raises(ValueError, match="paired"):
-        draw_batch(data, cfg, step=0, device=torch.device("cpu"))
+    batch = draw_batch(data, cfg, step=0, device=torch.device("cpu"))
+    assert batch["input"].shape[-2:] == batch["target"].shape[-2:] == (16, 16)
 
 
 def test_a_resume_may_move_the_phase_switch():

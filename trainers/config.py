@@ -26,7 +26,7 @@ class TrainConfig:
     epochs: int = 100  # epochs at the initial learning rate
     epochs_decay: int = 100  # epochs of linear decay to zero after that
     max_steps: int = 0  # stop after this many steps (0: run the epochs)
-    coarse_steps: int = 0  # paired layouts: the first steps train on crops halved to half resolution (a quarter
+    coarse_steps: int = 0  # the first steps train on crops halved to half resolution (a quarter
     # of the pixels: ~4x the images per second to learn layout and colour), then at full size for detail
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps

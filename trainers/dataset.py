@@ -166,8 +166,6 @@ def draw_batch(
             inp = halve_resolution(inp, mode=_INPUT_HALVING.get(cfg.input_kind, "area"))
             tgt = halve_resolution(tgt, mode="area")
         return {"input": inp, "target": tgt, "generator": gen}
-    if step < cfg.coarse_steps:
-        raise ValueError("coarse_steps is for paired layouts (aligned, labeled, photos)")
     ia = _indices(len(data.inputs), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
     ib = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed + 1, step=step, rank=rank, world=world)
     a, b = data.inputs[ia].to(device), data.targets[ib].to(device)
@@ -177,4 +175,6 @@ def draw_batch(
     (b,) = random_resized_crop_flip(
         [b], load_size=min(b.shape[-2:]), crop_size=crop, crop_width=crop_w, flip=True, nearest=[False], generator=gen
     )
+    if step < cfg.coarse_steps:
+        a, b = halve_resolution(a, mode="area"), halve_resolution(b, mode="area")
     return {"input": a, "target": b, "generator": gen}
