@@ -20,6 +20,7 @@ class TrainConfig:
     direction: str = "AtoB"  # aligned pairs: which half is the input
     holdout: float = 0.0  # fraction of the training files kept out for validation (when the data has no val/)
     limit: int = 0  # use at most this many training images (0: all)
+    balance_folders: bool = False  # photos layout: draw every top-level subfolder about equally often
     load_size: int = 286  # images are resized to this, then randomly cropped ...
     crop_size: int = 256  # ... to this (the network's training size)
     batch_size: int = 1

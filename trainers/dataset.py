@@ -64,9 +64,23 @@ class TrainingSet:
     paired: bool
     files: list[str]
     held_out: list[str] = field(default_factory=list)
+    order: torch.Tensor | None = None  # paired: the indices one epoch walks through (repeats balance subfolders); None: each once
 
     def __len__(self) -> int:
-        return max(len(self.inputs), len(self.targets))
+        return len(self.order) if self.order is not None else max(len(self.inputs), len(self.targets))
+
+
+def balanced_order(files: list[str], *, root: Path) -> torch.Tensor:
+    """Indices that draw each top-level subfolder of root about equally often: a folder's images
+    are repeated (largest folder's count / its count, rounded) times. Files directly in root form
+    one group of their own."""
+    groups: dict[str, list[int]] = {}
+    for i, f in enumerate(files):
+        parts = Path(f).relative_to(root).parts
+        groups.setdefault(parts[0] if len(parts) > 1 else "", []).append(i)
+    largest = max(len(g) for g in groups.values())
+    order = [i for g in groups.values() for i in g * max(1, round(largest / len(g)))]
+    return torch.tensor(order, dtype=torch.long)
 
 
 def _holdout(items: list, files: list[str], cfg: TrainConfig) -> tuple[list[int], list[str]]:
@@ -116,9 +130,13 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
         inputs = _sketches(targets, line_width=cfg.line_width)
     else:
         inputs = _resize([inputs[i] for i in keep], size, nearest=cfg.input_kind == "labels")
+    kept = [files[i] for i in keep]
+    order = balanced_order(kept, root=root) if cfg.balance_folders else None
     logger.info("loaded %d training images from %s (%d held out)", len(targets), root, len(held))
+    if order is not None:
+        logger.info("subfolders balanced: an epoch draws %d images", len(order))
     return TrainingSet(
-        inputs=stack_nchw(inputs), targets=stack_nchw(targets), paired=True, files=[files[i] for i in keep], held_out=held
+        inputs=stack_nchw(inputs), targets=stack_nchw(targets), paired=True, files=kept, held_out=held, order=order
     )
 
 
@@ -131,8 +149,10 @@ def step_generator(*, seed: int, step: int, rank: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
 
 
-def _indices(n: int, *, batch: int, seed: int, step: int, rank: int, world: int) -> torch.Tensor:
-    """Walk through a fresh permutation every epoch; ranks take interleaved slices."""
+def _indices(n: int, *, batch: int, seed: int, step: int, rank: int, world: int, order: torch.Tensor | None = None) -> torch.Tensor:
+    """Walk through a fresh permutation every epoch (of `order`, when given); ranks take interleaved slices."""
+    if order is not None:
+        return order[_indices(len(order), batch=batch, seed=seed, step=step, rank=rank, world=world)]
     per_step = batch * world
     steps_per_epoch = max(1, n // per_step)
     epoch, k = divmod(step, steps_per_epoch)
@@ -155,7 +175,7 @@ def draw_batch(
     crop = cfg.crop_size
     crop_w = crop_width(cfg)
     if data.paired:
-        idx = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
+        idx = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world, order=data.order)
         pair = [data.inputs[idx].to(device, non_blocking=True), data.targets[idx].to(device, non_blocking=True)]
         load = min(pair[1].shape[-2:])
         inp, tgt = random_resized_crop_flip(
