@@ -1,4 +1,5 @@
-"""Full-state resume: 4 steps straight and 2 + crash + resume + 2 give the same weights (CPU, fixed seeds)."""
+"""Full-state resume: 4 steps straight and 2 + crash + resume + 2 give the same weights and weight
+averages (CPU, fixed seeds)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,6 +54,7 @@ def test_resume_gives_the_same_weights(tmp_path, monkeypatch, family):
     data = make_data(family, tmp_path / "data")
     # CycleGAN with a pool of 2: full after two steps, so steps 3 and 4 draw from the restored pool.
     extra = dict(pool_size=2) if family == "cyclegan" else {}
+    extra["ema_decay"] = 0.5  # the weight average is part of the state too
     cfg = tiny(family, data, max_steps=4, checkpoint_every=2, **extra)
 
     train(cfg, run_dir=tmp_path / "straight")
@@ -69,7 +71,8 @@ def test_resume_gives_the_same_weights(tmp_path, monkeypatch, family):
 
     straight = load_checkpoint(tmp_path / "straight" / "checkpoints" / "step_00000004.pt")
     resumed = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_00000004.pt")
-    for part in ("networks", "optimizers", "schedulers", "extra"):
+    assert straight["ema"].keys() == straight["networks"].keys() - {"D", "D_A", "D_B", "D2"} and straight["ema"]
+    for part in ("networks", "optimizers", "schedulers", "extra", "ema"):
         _assert_same(straight[part], resumed[part], part)
     assert resumed["step"] == 4
 

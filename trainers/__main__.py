@@ -58,12 +58,16 @@ def _export(argv: list[str]) -> None:
     p.add_argument("--int8", action="store_true", help="int8 weights per output channel (4x smaller)")
     p.add_argument("--fp16", action="store_true")
     p.add_argument("--out", type=Path, help="model folder (default weights/NAME, registered in weights/manifest.json)")
+    p.add_argument("--last", action="store_true", help="the last step's weights, not the moving average (runs with ema_decay)")
     args = p.parse_args(argv)
     from .export import export_run
 
     storage = "int8" if args.int8 else "fp16" if args.fp16 else "fp32"
-    entry = export_run(args.run_dir, name=args.name, storage=storage, out=args.out)
-    print(f"exported {args.name}: {entry['size_bytes'] / 2**20:.2f} MiB ({storage}), max |engine - trainer| = {entry['export_max_abs_diff']:.2e}")
+    entry = export_run(args.run_dir, name=args.name, storage=storage, out=args.out, averaged=not args.last)
+    print(
+        f"exported {args.name}: {entry['size_bytes'] / 2**20:.2f} MiB ({storage}, {entry['weights']} weights), "
+        f"max |engine - trainer| = {entry['export_max_abs_diff']:.2e}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,7 @@ class TrainConfig:
     sample_every: int = 500  # steps between sample grids
     checkpoint_every: int = 1000  # steps between checkpoints
     keep_checkpoints: int = 3
+    ema_decay: float = 0.0  # >0 (e.g. 0.999): also keep a moving average of the exported networks' weights; export uses it
     line_width: int = 2  # sketch inputs: pen width of computed sketches
     sketch_augment: bool = True  # sketch inputs: width jitter, dropped and wobbled strokes
     palette: list = field(default_factory=list)  # label inputs: [[name, r, g, b], ...] (id = position)
@@ -126,9 +127,10 @@ class BicycleGANConfig(TrainConfig):
     family: typing.ClassVar[str] = "bicyclegan"
 
 
-# Settings a resumed run may change: how long it runs and where, never what it learns from or how.
+# Settings a resumed run may change: how long it runs and where, never what it learns from or how
+# (the weight average only watches the training).
 # The schedule follows a new length at once (constant lr for the same share of steps, then decay).
-RESUME_SETTINGS = ("max_steps", "coarse_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints")
+RESUME_SETTINGS = ("max_steps", "coarse_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "ema_decay")
 
 CONFIGS: dict[str, type[TrainConfig]] = {c.family: c for c in (Pix2PixConfig, CycleGANConfig, SPADEConfig, BicycleGANConfig)}
 

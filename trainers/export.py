@@ -25,7 +25,9 @@ def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
     return getattr(module, "module", module)  # DDP
 
 
-def restore_family(run_dir: Path, *, device: str = "cpu") -> tuple[object, dict]:
+def restore_family(run_dir: Path, *, device: str = "cpu", averaged: bool = True) -> tuple[object, dict]:
+    """The run's family at its latest checkpoint; with `averaged`, the exported networks hold the
+    moving average of their weights where the run kept one (ema_decay)."""
     path = latest_checkpoint(run_dir)
     if path is None:
         raise ValueError(f"{run_dir} has no checkpoint to export; train first")
@@ -35,6 +37,9 @@ def restore_family(run_dir: Path, *, device: str = "cpu") -> tuple[object, dict]
     for name, net in family.networks.items():
         net.load_state_dict(state["networks"][name])
     family.load_extra_state(state.get("extra", {}))
+    if averaged:
+        for role, weights in state.get("ema", {}).items():
+            family.networks[role].load_state_dict(weights)
     return family, state
 
 
@@ -42,9 +47,12 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def export_run(run_dir: Path, *, name: str, storage: str = "fp32", out: Path | None = None, manifest: bool = True) -> dict:
+def export_run(
+    run_dir: Path, *, name: str, storage: str = "fp32", out: Path | None = None, manifest: bool = True, averaged: bool = True
+) -> dict:
     run_dir = Path(run_dir)
-    family, state = restore_family(run_dir)
+    family, state = restore_family(run_dir, averaged=averaged)
+    averaged = averaged and bool(state.get("ema"))
     cfg = family.cfg
     prefix = name.split(".", 1)[0]
     if prefix != cfg.family:
@@ -65,6 +73,7 @@ def export_run(run_dir: Path, *, name: str, storage: str = "fp32", out: Path | N
         "files": files,
         "size_bytes": sum((folder / f).stat().st_size for f in files),
         "storage": storage,
+        "weights": "moving average" if averaged else "last step",
         "dataset": card.get("dataset", {"name": Path(cfg.data).name, "terms": "see the dataset's own terms"}),
         "recipe": card.get("recipe", ""),
         "config": {k: v for k, v in state["config"].items() if k != "palette"},

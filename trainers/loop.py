@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .averaging import WeightAverage
 from .checkpoint import latest_checkpoint, load_checkpoint, restore_rng, rng_state, save_checkpoint
 from .config import RESUME_SETTINGS, TrainConfig, apply_overrides
 from .dataset import TrainingSet, draw_batch, load_training_set
@@ -214,6 +215,13 @@ def train(
             sched.load_state_dict(state["schedulers"][name])
         family.load_extra_state(state.get("extra", {}))
         restore_rng(state["rng"])
+    average = None
+    if cfg.ema_decay:
+        # Made after the restore: an average switched on by a resume starts from the weights reached.
+        # The trained modules of the exported roles (SPADE exports folded copies of them).
+        average = WeightAverage({role: family.networks[role] for role in family.export_networks()}, decay=cfg.ema_decay)
+        if state is not None:
+            average.load_state_dict(state.get("ema", {}))
     wrap_ddp(family, dist)
     if cfg.compile:
         for name in family.networks:  # every trained network the family holds as an attribute (G_AtoB, E, D2, ...)
@@ -242,6 +250,7 @@ def train(
             "schedulers": {n: s.state_dict() for n, s in schedulers.items()},
             "rng": rng_state(),
             "extra": family.extra_state(),
+            "ema": average.state_dict() if average is not None else {},
             "wall_time_s": wall_before + time.perf_counter() - t0,
             "device": describe_device(device, amp=family.use_amp),
         }
@@ -252,6 +261,8 @@ def train(
         torch.manual_seed((cfg.seed * 1_000_003 + step) * 64 + dist.rank)
         batch = draw_batch(data, cfg, step=step, device=device, rank=dist.rank, world=dist.world)
         losses = family.train_step(batch)
+        if average is not None:
+            average.update()
         for sched in schedulers.values():
             sched.step()
         for k, v in losses.items():
