@@ -108,3 +108,19 @@ def test_oversubscribed_cpu_is_named_before_a_run_crawls():
     assert oversubscription_warning(1, load=1.0, cores=2) is None  # two 1-thread runs side by side
     message = oversubscription_warning(2, load=1.0, cores=2)
     assert message and "num_threads" in message and "2 cores" in message
+
+
+def test_a_resume_runs_on_the_runs_own_thread_count(tmp_path, monkeypatch):
+    """The command line of a resume carries no thread count (0: all cores); the run's own one, or a
+    new one from --set, must be what the process uses. Taking all cores beside another training
+    made both crawl (OpenMP threads spin-waiting), the slowdown sessions saw on every resume."""
+    data = make_data("pix2pix", tmp_path / "data")
+    train(tiny("pix2pix", data, max_steps=2, checkpoint_every=2, num_threads=1), run_dir=tmp_path / "run")
+    calls: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    command_line = tiny("pix2pix", data, num_threads=0)
+    train(command_line, run_dir=tmp_path / "run", resume=True, resume_overrides={"max_steps": 3})
+    assert calls == [1]
+    calls.clear()
+    train(command_line, run_dir=tmp_path / "run", resume=True, resume_overrides={"max_steps": 4, "num_threads": 2})
+    assert calls == [2]

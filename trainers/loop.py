@@ -179,13 +179,6 @@ def train(
 ) -> FamilyTrainer:
     run_dir = Path(run_dir)
     dist = setup_distributed()
-    device = pick_device(cfg, dist)
-    if device.type == "cpu":
-        torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
-        warning = oversubscription_warning(torch.get_num_threads(), load=os.getloadavg()[0], cores=os.cpu_count() or 1)
-        if warning:
-            logger.warning(warning)
-    torch.manual_seed(cfg.seed)
     start_step, wall_before = 0, 0.0
     state = None
     if resume:
@@ -201,6 +194,15 @@ def train(
         cfg = apply_overrides(cfg, resume_overrides or {})  # ... except its length and placement
         start_step, wall_before = int(state["step"]), float(state.get("wall_time_s", 0.0))
         logger.info("resuming %s from step %d", run_dir, start_step)
+    # Placement after the resume has settled the config: a resumed run takes its own (or the new)
+    # device and thread count, not the command line's defaults (all cores: the "resume crawl").
+    device = pick_device(cfg, dist)
+    if device.type == "cpu":
+        torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
+        warning = oversubscription_warning(torch.get_num_threads(), load=os.getloadavg()[0], cores=os.cpu_count() or 1)
+        if warning:
+            logger.warning(warning)
+    torch.manual_seed(cfg.seed)
     family = trainer_class(cfg.family)(cfg, device=device)
     place_networks(family, device)
     data = data if data is not None else load_training_set(cfg)
