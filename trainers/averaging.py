@@ -3,8 +3,8 @@
 GAN weights jitter from step to step as G and D chase each other; the average over the last
 ~1/(1 - decay) steps keeps what they agree on and drops the jitter, which shows up as less
 high-frequency noise in the outputs (Yazici et al. 2019, "The Unusual Effectiveness of Averaging
-in GAN Training"; the generator EMA of ProGAN/StyleGAN). Training itself is unchanged: the
-average is only read by sample grids' neighbours and by export.
+in GAN Training"; the generator EMA of ProGAN/StyleGAN). Training itself is unchanged: only
+checkpoints and export read the average.
 """
 from __future__ import annotations
 
@@ -12,11 +12,6 @@ import copy
 
 import torch
 from torch import nn
-
-
-def _plain(module: nn.Module) -> nn.Module:
-    module = getattr(module, "_orig_mod", module)  # torch.compile
-    return getattr(module, "module", module)  # DDP
 
 
 class WeightAverage:
@@ -27,10 +22,11 @@ class WeightAverage:
     """
 
     def __init__(self, networks: dict[str, nn.Module], *, decay: float) -> None:
+        """networks: the trained modules themselves (not DDP or torch.compile wrappers)."""
         if not 0.0 < decay < 1.0:
             raise ValueError(f"ema_decay must be between 0 and 1 (e.g. 0.999), got {decay}")
         self.decay = decay
-        self.sources = {role: _plain(net) for role, net in networks.items()}
+        self.sources = dict(networks)
         self.averages = {role: copy.deepcopy(net).requires_grad_(False) for role, net in self.sources.items()}
 
     @torch.no_grad()
