@@ -13,7 +13,7 @@ from trainers.config import RESUME_SETTINGS
 from trainers.data import halve_resolution
 from trainers.dataset import draw_batch, load_training_set
 
-from test_trainers_families import make_labeled, make_photos, tiny
+from test_trainers_families import make_labeled, make_photos, make_unaligned, tiny
 
 
 def test_ink_halving_keeps_one_pixel_lines_solid():
@@ -63,8 +63,6 @@ def test_coarse_label_maps_stay_class_ids(tmp_path):
 
 
 def test_coarse_steps_halve_both_unpaired_domains(tmp_path):
-    from test_trainers_families import make_unaligned
-
     cfg = tiny("cyclegan", make_unaligned(tmp_path / "data"), coarse_steps=1)
     data = load_training_set(cfg)
     batch = draw_batch(data, cfg, step=0, device=torch.device("cpu"))

@@ -26,18 +26,22 @@ class WeightAverage:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"ema_decay must be between 0 and 1 (e.g. 0.999), got {decay}")
         self.decay = decay
-        self.sources = dict(networks)
-        self.averages = {role: copy.deepcopy(net).requires_grad_(False) for role, net in self.sources.items()}
+        self.averages = {role: copy.deepcopy(net).requires_grad_(False) for role, net in networks.items()}
+        # Collected once: loading a state dict copies into these same tensors, so the lists stay valid.
+        self._params = [
+            ([p for p in self.averages[role].parameters() if p.is_floating_point()], [p for p in net.parameters() if p.is_floating_point()])
+            for role, net in networks.items()
+        ]
+        self._buffers = [
+            (avg, buf) for role, net in networks.items() for avg, buf in zip(self.averages[role].buffers(), net.buffers(), strict=True)
+        ]
 
     @torch.no_grad()
     def update(self) -> None:
-        for role, source in self.sources.items():
-            average = self.averages[role]
-            avg_params = [p for p in average.parameters() if p.is_floating_point()]
-            new_params = [p.detach() for p in source.parameters() if p.is_floating_point()]
-            torch._foreach_lerp_(avg_params, new_params, 1.0 - self.decay)
-            for avg_buf, buf in zip(average.buffers(), source.buffers(), strict=True):
-                avg_buf.copy_(buf)
+        for averaged, trained in self._params:
+            torch._foreach_lerp_(averaged, trained, 1.0 - self.decay)
+        for avg_buf, buf in self._buffers:
+            avg_buf.copy_(buf)
 
     def state_dict(self) -> dict[str, dict[str, torch.Tensor]]:
         return {role: net.state_dict() for role, net in self.averages.items()}
