@@ -229,6 +229,29 @@ def test_bicyclegan_latent_regression_updates_g_not_e(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the latent regression loss did not reach G"
 
 
+@pytest.mark.parametrize("conditional", [False, True])
+def test_bicyclegan_discriminators_see_each_photo_beside_its_own_sketch(tmp_path, conditional):
+    """conditional_d: D2's real photo B2 goes in beside A2, the random-z fake beside A1 it was drawn from."""
+    cfg = tiny("bicyclegan", make_photos(tmp_path / "data", corrupt=False), conditional_d=conditional)
+    data = load_training_set(cfg)
+    t = TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
+    seen: list[torch.Tensor] = []
+    t.D2.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    batch = draw_batch(data, cfg, step=0, device=torch.device("cpu"))
+    batch["generator"] = None  # no sketch augmentation: the sketches D2 sees are the batch's own
+    t.train_step(batch)
+    sketches = t.encode_input(batch["input"], generator=None, training=True)
+    photos = batch["target"].float() / 127.5 - 1.0
+    assert len(seen) == 3  # G's turn on the fake, then D2's turn on the fake and on the real photo
+    fake_for_g, fake_for_d, real = seen
+    assert real.shape[1] == (4 if conditional else 3)
+    assert torch.allclose(real[:, -3:], photos[1:2])
+    assert torch.equal(fake_for_g, fake_for_d)
+    if conditional:
+        assert not torch.equal(sketches[0], sketches[1]), "the test needs two different sketches"
+        assert torch.equal(real[:, :1], sketches[1:2]) and torch.equal(fake_for_d[:, :1], sketches[0:1])
+
+
 def test_spade_vgg_loss_from_a_local_file(tmp_path):
     from safetensors.torch import save_file
 

@@ -120,6 +120,8 @@ class BicycleGANConfig(TrainConfig):
     lambda_l1: float = 10.0
     lambda_kl: float = 0.01
     lambda_z: float = 0.5
+    conditional_d: bool = False  # D and D2 see the input beside the photo (the original's --conditional_D), so
+    # random-z renders are judged against the drawn lines, not only for looking like cats
     gan_mode: str = "lsgan"
     lr: float = 2e-4
     beta1: float = 0.5

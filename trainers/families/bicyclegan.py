@@ -3,8 +3,9 @@
 Paper-to-code: A is the input (sketch, labels or photo), B the photo. E maps B to q(z | B); G
 renders G(A, z) with z added at every encoder level of its U-Net; D judges the cVAE-GAN branch
 (B -> E -> z -> G(A, z) should look real), D2 the cLR-GAN branch (random z -> G(A, z)). Both Ds
-are unconditional and, as in the paper, two PatchGANs each, at 70x70 and 140x140 (the image and
-its half-size copy).
+are, as in the paper, two PatchGANs each, at 70x70 and 140x140 (the image and its half-size copy);
+unconditional by default, or with conditional_d shown the input beside the photo, as the original's
+--conditional_D (the fake beside its own input, the real B2 beside A2).
 
 Each batch is split in two halves as the original does: the first half (A1, B1) is encoded,
 z_enc = E(B1) reparameterised; the second half's photos B2 are the real images for D2, while the
@@ -37,6 +38,11 @@ def lsgan(predictions: list[torch.Tensor], *, real: bool, mode: str) -> torch.Te
     return sum(gan_loss(p, real=real, mode=mode) for p in predictions)
 
 
+def judged(a: torch.Tensor, b: torch.Tensor, *, conditional: bool) -> torch.Tensor:
+    """What D and D2 see of a photo b: b alone, or (conditional) b beside the input a it should follow."""
+    return torch.cat([a.to(b.dtype), b], 1) if conditional else b
+
+
 def encoder_blocks(crop_size: int) -> int:
     """Residual blocks of E: enough to reach 8 x 8 before the global pool (4 at 256 px, as resnet_256)."""
     return max(1, int(math.log2(crop_size)) - 4)
@@ -60,8 +66,9 @@ class BicycleGANTrainer(FamilyTrainer):
         self.G = init_weights(UnetGenerator(**self.g_kwargs), kind="xavier").to(device)
         self.E = init_weights(ResnetEncoder(**self.e_kwargs), kind="xavier").to(device)
         # Each discriminator is two PatchGANs (full and half size), as the original's basic_256_multi.
+        d_channels = 3 + (self.input_channels() if cfg.conditional_d else 0)
         d_kwargs = dict(
-            in_channels=3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm, num_d=D_SCALES, spectral_norm=False, return_features=False
+            in_channels=d_channels, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm, num_d=D_SCALES, spectral_norm=False, return_features=False
         )
         self.D = init_weights(MultiscaleDiscriminator(**d_kwargs), kind="xavier").to(device)
         self.D2 = init_weights(MultiscaleDiscriminator(**d_kwargs), kind="xavier").to(device)
@@ -71,11 +78,11 @@ class BicycleGANTrainer(FamilyTrainer):
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         cfg = self.cfg
-        mode = cfg.gan_mode
+        mode, cond = cfg.gan_mode, cfg.conditional_d
         half = cfg.batch_size // 2
         x = self.encode_input(batch["input"], generator=batch.get("generator"), training=True)
         real = batch["target"].float() / 127.5 - 1.0
-        a1, b1, b2 = x[:half], real[:half], real[half:]
+        a1, a2, b1, b2 = x[:half], x[half:], real[:half], real[half:]
         # G and E: cVAE-GAN (encoded z) and cLR-GAN (random z) branches, discriminators frozen.
         set_requires_grad([self.D, self.D2], False)
         for name in ("G", "E"):
@@ -87,8 +94,8 @@ class BicycleGANTrainer(FamilyTrainer):
             z_rand = torch.randn(half, cfg.nz, device=x.device)
             fake_enc = self.G(a1, z_enc)
             fake_rand = self.G(a1, z_rand)
-            gan = lsgan(self.D(fake_enc), real=True, mode=mode)
-            gan2 = lsgan(self.D2(fake_rand), real=True, mode=mode)
+            gan = lsgan(self.D(judged(a1, fake_enc, conditional=cond)), real=True, mode=mode)
+            gan2 = lsgan(self.D2(judged(a1, fake_rand, conditional=cond)), real=True, mode=mode)
             l1 = F.l1_loss(fake_enc.float(), b1)
             kl = kl_divergence(mu, logvar)
             # Latent regression updates G alone: E runs frozen (the plain module, outside any DDP
@@ -107,8 +114,12 @@ class BicycleGANTrainer(FamilyTrainer):
         for name in ("D", "D2"):
             self.optimizers[name].zero_grad(set_to_none=True)
         with self.autocast():
-            loss_d = lsgan(self.D(fake_enc.detach()), real=False, mode=mode) + lsgan(self.D(b1), real=True, mode=mode)
-            loss_d2 = lsgan(self.D2(fake_rand.detach()), real=False, mode=mode) + lsgan(self.D2(b2), real=True, mode=mode)
+            loss_d = lsgan(self.D(judged(a1, fake_enc.detach(), conditional=cond)), real=False, mode=mode) + lsgan(
+                self.D(judged(a1, b1, conditional=cond)), real=True, mode=mode
+            )
+            loss_d2 = lsgan(self.D2(judged(a1, fake_rand.detach(), conditional=cond)), real=False, mode=mode) + lsgan(
+                self.D2(judged(a2, b2, conditional=cond)), real=True, mode=mode
+            )
         (loss_d + loss_d2).backward()
         self.optimizers["D"].step()
         self.optimizers["D2"].step()
