@@ -94,8 +94,11 @@ class BicycleGANTrainer(FamilyTrainer):
             z_rand = torch.randn(half, cfg.nz, device=x.device)
             fake_enc = self.G(a1, z_enc)
             fake_rand = self.G(a1, z_rand)
-            gan = lsgan(self.D(judged(a1, fake_enc, conditional=cond)), real=True, mode=mode)
-            gan2 = lsgan(self.D2(judged(a1, fake_rand, conditional=cond)), real=True, mode=mode)
+            # What D and D2 see of each fake, built once: G's turn here, theirs (detached) below.
+            judged_enc = judged(a1, fake_enc, conditional=cond)
+            judged_rand = judged(a1, fake_rand, conditional=cond)
+            gan = lsgan(self.D(judged_enc), real=True, mode=mode)
+            gan2 = lsgan(self.D2(judged_rand), real=True, mode=mode)
             l1 = F.l1_loss(fake_enc.float(), b1)
             kl = kl_divergence(mu, logvar)
             # Latent regression updates G alone: E runs frozen (the plain module, outside any DDP
@@ -114,10 +117,10 @@ class BicycleGANTrainer(FamilyTrainer):
         for name in ("D", "D2"):
             self.optimizers[name].zero_grad(set_to_none=True)
         with self.autocast():
-            loss_d = lsgan(self.D(judged(a1, fake_enc.detach(), conditional=cond)), real=False, mode=mode) + lsgan(
+            loss_d = lsgan(self.D(judged_enc.detach()), real=False, mode=mode) + lsgan(
                 self.D(judged(a1, b1, conditional=cond)), real=True, mode=mode
             )
-            loss_d2 = lsgan(self.D2(judged(a1, fake_rand.detach(), conditional=cond)), real=False, mode=mode) + lsgan(
+            loss_d2 = lsgan(self.D2(judged_rand.detach()), real=False, mode=mode) + lsgan(
                 self.D2(judged(a2, b2, conditional=cond)), real=True, mode=mode
             )
         (loss_d + loss_d2).backward()
