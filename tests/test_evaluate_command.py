@@ -137,7 +137,7 @@ def test_cyclegan_gets_cycle_l1_and_judge_shares(weights, tmp_path):
         for i, im in enumerate(images):
             Image.fromarray(im).save(tmp_path / "data" / name / f"{i}.png")
     judge = train_judge(a, b, steps=10, batch_size=4, crop=32)
-    save_net(judge, tmp_path / "judge", {"size": 32})
+    save_net(judge, tmp_path / "judge", {"input": {"range": [-1, 1], "native_size": 32}})  # as `trainers judge` writes it
     result = evaluate("cyclegan.tiny", data=tmp_path / "data", judge=tmp_path / "judge", holdout=0.2)
     m = result["metrics"]
     assert result["n"] == 2 and len(result["files"]) == 4

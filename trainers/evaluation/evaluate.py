@@ -226,7 +226,7 @@ def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | Non
     }
     if judge_dir is not None:
         net, config = load_net(judge_dir)
-        side = config.get("size", 128)
+        side = int(config.get("input", {}).get("native_size", 128))  # the size the judge trained and validated at
         squash = lambda ims: torch.cat([torch.nn.functional.interpolate(i, size=(side, side), mode="bilinear", antialias=True) for i in ims])  # noqa: E731
         p_ab = judge_probabilities(net, squash(fake_b))
         p_ba = judge_probabilities(net, squash(fake_a))
