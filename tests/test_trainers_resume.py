@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from test_trainers_families import TINY, make_data, tiny
+from test_trainers_families import TINY, make_data, make_unaligned, tiny
 from trainers.checkpoint import latest_checkpoint, load_checkpoint
 from trainers.families import TRAINERS
 from trainers.loop import train
@@ -124,3 +124,23 @@ def test_a_resume_runs_on_the_runs_own_thread_count(tmp_path, monkeypatch):
     calls.clear()
     train(command_line, run_dir=tmp_path / "run", resume=True, resume_overrides={"max_steps": 4, "num_threads": 2})
     assert calls == [2]
+
+
+def test_a_cyclegan_run_may_go_on_at_larger_crops(tmp_path):
+    data = make_unaligned(tmp_path / "data", size=64)
+    train(tiny("cyclegan", data, max_steps=2, checkpoint_every=2, pool_size=2, batch_size=2), run_dir=tmp_path / "run")
+    # The pool is full of 32 px images; a batch of 64 px ones must not mix with them.
+    family = train(
+        tiny("cyclegan", data), run_dir=tmp_path / "run", resume=True,
+        resume_overrides={"max_steps": "6", "load_size": "64", "crop_size": "64"},
+    )
+    final = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000006.pt")
+    assert final["config"]["crop_size"] == 64 and family.contract().size == 64
+    assert {tuple(t.shape[-2:]) for t in final["extra"]["pool_A"]["images"]} == {(64, 64)}
+
+
+def test_a_pix2pix_run_keeps_its_crop_size(tmp_path, monkeypatch):
+    data = make_data("pix2pix", tmp_path / "data")
+    train(tiny("pix2pix", data, checkpoint_every=2), run_dir=tmp_path / "run")
+    with pytest.raises(ValueError, match="only these may change"):
+        train(tiny("pix2pix", data), run_dir=tmp_path / "run", resume=True, resume_overrides={"crop_size": "64"})

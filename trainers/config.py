@@ -44,6 +44,8 @@ class TrainConfig:
     palette: list = field(default_factory=list)  # label inputs: [[name, r, g, b], ...] (id = position)
 
     family: typing.ClassVar[str] = ""
+    # Settings a resume of this family may change besides RESUME_SETTINGS (see resume_settings).
+    resizable_on_resume: typing.ClassVar[tuple[str, ...]] = ()
 
 
 @dataclass
@@ -80,6 +82,9 @@ class CycleGANConfig(TrainConfig):
     domain_names: list = field(default_factory=lambda: ["A", "B"])
 
     family: typing.ClassVar[str] = "cyclegan"
+    # Size-free networks (ResNet generators, PatchGANs): a run may go on at larger crops, e.g. a
+    # 128 px run finished at the paper's 286 -> 256.
+    resizable_on_resume: typing.ClassVar[tuple[str, ...]] = ("load_size", "crop_size")
 
 
 @dataclass
@@ -133,6 +138,11 @@ class BicycleGANConfig(TrainConfig):
 # (the weight average only watches the training).
 # The schedule follows a new length at once (constant lr for the same share of steps, then decay).
 RESUME_SETTINGS = ("max_steps", "coarse_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "ema_decay")
+
+
+def resume_settings(cfg: TrainConfig) -> tuple[str, ...]:
+    return RESUME_SETTINGS + type(cfg).resizable_on_resume
+
 
 CONFIGS: dict[str, type[TrainConfig]] = {c.family: c for c in (Pix2PixConfig, CycleGANConfig, SPADEConfig, BicycleGANConfig)}
 

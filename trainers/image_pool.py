@@ -22,7 +22,10 @@ class ImagePool:
                 out.append(image)
             elif torch.rand((), generator=generator).item() > 0.5:
                 idx = int(torch.randint(0, self.size, (), generator=generator))
-                out.append(self.images[idx].clone())
+                # An image from before a resume at another crop size is only replaced: a batch
+                # needs one size.
+                same_size = self.images[idx].shape == image.shape
+                out.append(self.images[idx].clone() if same_size else image)
                 self.images[idx] = image.clone()
             else:
                 out.append(image)

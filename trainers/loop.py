@@ -20,7 +20,7 @@ from PIL import Image
 
 from .averaging import WeightAverage
 from .checkpoint import latest_checkpoint, load_checkpoint, restore_rng, rng_state, save_checkpoint
-from .config import RESUME_SETTINGS, TrainConfig, apply_overrides
+from .config import TrainConfig, apply_overrides, resume_settings
 from .dataset import TrainingSet, draw_batch, load_training_set
 from .families import trainer_class
 from .families.base import FamilyTrainer
@@ -188,9 +188,10 @@ def train(
         state = load_checkpoint(path)
         saved = state["config"]
         cfg = type(cfg)(**saved)  # the run's own settings win over the command line's ...
-        changed = set(resume_overrides or {}) - set(RESUME_SETTINGS)
+        allowed = resume_settings(cfg)
+        changed = set(resume_overrides or {}) - set(allowed)
         if changed:
-            raise ValueError(f"a resumed run keeps its settings; only these may change: {', '.join(RESUME_SETTINGS)} (got {', '.join(sorted(changed))})")
+            raise ValueError(f"a resumed run keeps its settings; only these may change: {', '.join(allowed)} (got {', '.join(sorted(changed))})")
         cfg = apply_overrides(cfg, resume_overrides or {})  # ... except its length and placement
         start_step, wall_before = int(state["step"]), float(state.get("wall_time_s", 0.0))
         logger.info("resuming %s from step %d", run_dir, start_step)
