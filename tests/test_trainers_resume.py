@@ -139,6 +139,19 @@ def test_a_cyclegan_run_may_go_on_at_larger_crops(tmp_path):
     assert {tuple(t.shape[-2:]) for t in final["extra"]["pool_A"]["images"]} == {(64, 64)}
 
 
+def test_a_cyclegan_fine_tune_may_reweight_its_losses(tmp_path):
+    data = make_unaligned(tmp_path / "data", size=64)
+    train(tiny("cyclegan", data, max_steps=2, checkpoint_every=2, pool_size=2), run_dir=tmp_path / "run")
+    train(
+        tiny("cyclegan", data), run_dir=tmp_path / "run", resume=True,
+        resume_overrides={"max_steps": "3", "lambda_cycle": "5", "lambda_identity": "0"},
+    )
+    final = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000003.pt")
+    assert (final["config"]["lambda_cycle"], final["config"]["lambda_identity"]) == (5.0, 0.0)
+    with pytest.raises(ValueError, match="only these may change"):
+        train(tiny("cyclegan", data), run_dir=tmp_path / "run", resume=True, resume_overrides={"ngf": "8"})
+
+
 def test_a_pix2pix_run_keeps_its_crop_size(tmp_path, monkeypatch):
     data = make_data("pix2pix", tmp_path / "data")
     train(tiny("pix2pix", data, checkpoint_every=2), run_dir=tmp_path / "run")

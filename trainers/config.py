@@ -45,7 +45,7 @@ class TrainConfig:
 
     family: typing.ClassVar[str] = ""
     # Settings a resume of this family may change besides RESUME_SETTINGS (see resume_settings).
-    resizable_on_resume: typing.ClassVar[tuple[str, ...]] = ()
+    changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ()
 
 
 @dataclass
@@ -83,8 +83,9 @@ class CycleGANConfig(TrainConfig):
 
     family: typing.ClassVar[str] = "cyclegan"
     # Size-free networks (ResNet generators, PatchGANs): a run may go on at larger crops, e.g. a
-    # 128 px run finished at the paper's 286 -> 256.
-    resizable_on_resume: typing.ClassVar[tuple[str, ...]] = ("load_size", "crop_size")
+    # 128 px run finished at the paper's 286 -> 256. A fine-tune may also re-weight the losses
+    # (the same networks and optimiser state carry over).
+    changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ("load_size", "crop_size", "lambda_cycle", "lambda_identity")
 
 
 @dataclass
@@ -141,7 +142,7 @@ RESUME_SETTINGS = ("max_steps", "coarse_steps", "epochs", "epochs_decay", "devic
 
 
 def resume_settings(cfg: TrainConfig) -> tuple[str, ...]:
-    return RESUME_SETTINGS + type(cfg).resizable_on_resume
+    return RESUME_SETTINGS + type(cfg).changeable_on_resume
 
 
 CONFIGS: dict[str, type[TrainConfig]] = {c.family: c for c in (Pix2PixConfig, CycleGANConfig, SPADEConfig, BicycleGANConfig)}
