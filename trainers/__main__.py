@@ -27,7 +27,9 @@ def _train(argv: list[str]) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument(
         "--resume", type=Path, metavar="RUN_DIR",
-        help=f"continue a run from its latest checkpoint with its own settings; --set may change only {', '.join(RESUME_SETTINGS)} (CycleGAN also load_size, crop_size, lambda_cycle, lambda_identity)",
+        help=f"continue a run from its latest checkpoint with its own settings; --set may change only {', '.join(RESUME_SETTINGS)}" + "".join(
+            f" ({family} also {', '.join(c.changeable_on_resume)})" for family, c in CONFIGS.items() if c.changeable_on_resume
+        ),
     )
     args = p.parse_args(argv)
     from .loop import train
