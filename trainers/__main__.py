@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import CONFIGS, RESUME_SETTINGS, build_config, describe_fields, load_recipe, parse_set_args
+from .config import CONFIGS, build_config, describe_fields, describe_resume_settings, load_recipe, parse_set_args
 
 COMMANDS = ("train", "export", "edges", "evaluate", "segmenter", "judge")
 
@@ -27,9 +27,7 @@ def _train(argv: list[str]) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument(
         "--resume", type=Path, metavar="RUN_DIR",
-        help=f"continue a run from its latest checkpoint with its own settings; --set may change only {', '.join(RESUME_SETTINGS)}" + "".join(
-            f" ({family} also {', '.join(c.changeable_on_resume)})" for family, c in CONFIGS.items() if c.changeable_on_resume
-        ),
+        help=f"continue a run from its latest checkpoint with its own settings; --set may change only {describe_resume_settings()}",
     )
     args = p.parse_args(argv)
     from .loop import train

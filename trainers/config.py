@@ -148,6 +148,12 @@ def resume_settings(cfg: TrainConfig) -> tuple[str, ...]:
 CONFIGS: dict[str, type[TrainConfig]] = {c.family: c for c in (Pix2PixConfig, CycleGANConfig, SPADEConfig, BicycleGANConfig)}
 
 
+def describe_resume_settings() -> str:
+    """What --set may change on a resume, for the command line's help."""
+    extras = "".join(f" ({family} also {', '.join(c.changeable_on_resume)})" for family, c in CONFIGS.items() if c.changeable_on_resume)
+    return ", ".join(RESUME_SETTINGS) + extras
+
+
 def config_class(family: str) -> type[TrainConfig]:
     if family not in CONFIGS:
         raise ValueError(f"unknown family {family!r}; valid: {', '.join(CONFIGS)}")
