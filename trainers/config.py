@@ -42,6 +42,15 @@ class TrainConfig:
     line_width: int = 2  # sketch inputs: pen width of computed sketches
     sketch_augment: bool = True  # sketch inputs: width jitter, dropped and wobbled strokes
     palette: list = field(default_factory=list)  # label inputs: [[name, r, g, b], ...] (id = position)
+    # Pretrained ImageNet features (trainers/pretrained/): a projected discriminator and a perceptual loss.
+    projected_d: str = "off"  # off | beside (next to the family's own D) | only (in its place: pix2pix, CycleGAN)
+    lambda_projected: float = 1.0  # weight of the projected D's hinge loss in G's objective
+    projected_warmup: int = 0  # steps over which that weight ramps up from 0 (a projected D can overpower G early)
+    projected_size: int = 224  # images with a shorter side go up to it before the backbone (its ImageNet scale); 0: as they are
+    projected_d_norm: str = "batch"  # the heads' norm: batch (the paper's; batches of 2 or more) | none
+    diffaugment: str = "color,translation,cutout"  # what the projected D sees of real and fake alike ("" for nothing)
+    lambda_perceptual: float = 0.0  # LPIPS-style distance in EfficientNet-Lite0 features: paired families' fake vs
+    # real; CycleGAN's cycle and identity terms (times lambda_cycle, as their L1); SPADE's in place of VGG
 
     family: typing.ClassVar[str] = ""
     # Settings a resume of this family may change besides RESUME_SETTINGS (see resume_settings).

@@ -170,7 +170,7 @@ _INPUT_HALVING = {"sketch": "ink", "labels": "nearest", "photo": "area"}
 def draw_batch(
     data: TrainingSet, cfg: TrainConfig, *, step: int, device: torch.device, rank: int = 0, world: int = 1
 ) -> dict[str, torch.Tensor]:
-    """The step's batch on the device: {"input": uint8, "target": uint8}, augmented identically."""
+    """The step's batch on the device: {"input": uint8, "target": uint8, "generator", "step"}, augmented identically."""
     gen = step_generator(seed=cfg.seed, step=step, rank=rank)
     crop = cfg.crop_size
     crop_w = crop_width(cfg)
@@ -185,7 +185,7 @@ def draw_batch(
         if step < cfg.coarse_steps:
             inp = halve_resolution(inp, mode=_INPUT_HALVING.get(cfg.input_kind, "area"))
             tgt = halve_resolution(tgt, mode="area")
-        return {"input": inp, "target": tgt, "generator": gen}
+        return {"input": inp, "target": tgt, "generator": gen, "step": step}
     ia = _indices(len(data.inputs), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world)
     ib = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed + 1, step=step, rank=rank, world=world)
     a, b = data.inputs[ia].to(device), data.targets[ib].to(device)
@@ -197,4 +197,4 @@ def draw_batch(
     )
     if step < cfg.coarse_steps:
         a, b = halve_resolution(a, mode="area"), halve_resolution(b, mode="area")
-    return {"input": a, "target": b, "generator": gen}
+    return {"input": a, "target": b, "generator": gen, "step": step}

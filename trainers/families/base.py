@@ -17,6 +17,7 @@ from engine.labels import encode_labels
 from ..config import TrainConfig
 from ..data.augment import to_model_range
 from ..data.sketch_augment import augment_sketches
+from ..pretrained.terms import PretrainedTerms
 
 
 class FamilyTrainer:
@@ -79,6 +80,14 @@ class FamilyTrainer:
             return (pal[x[:, 0].long()].permute(0, 3, 1, 2) / 127.5 - 1.0).contiguous()
         x = to_model_range(x)
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+    def add_pretrained_terms(self, *, lr: float, domains: tuple[str, ...] = ("photo",)) -> PretrainedTerms:
+        """The projected discriminator and perceptual loss the config asks for; their trained parts
+        join self.networks and self.optimizers (checkpointed, scheduled, resumed like the rest)."""
+        terms = PretrainedTerms(self.cfg, device=self.device, domains=domains, lr=lr, autocast=self.autocast)
+        self.networks.update(terms.networks)
+        self.optimizers.update(terms.optimizers)
+        return terms
 
     # ----- what each family implements -----
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:

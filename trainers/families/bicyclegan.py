@@ -75,6 +75,9 @@ class BicycleGANTrainer(FamilyTrainer):
         self.networks = {"G": self.G, "E": self.E, "D": self.D, "D2": self.D2}
         betas = (cfg.beta1, 0.999)
         self.optimizers = {name: self.adam(net.parameters(), lr=cfg.lr, betas=betas) for name, net in self.networks.items()}
+        if cfg.projected_d == "only":
+            raise ValueError("BicycleGAN's D and D2 keep each branch's renders tied to the sketch: use projected_d = 'beside'")
+        self.pretrained = self.add_pretrained_terms(lr=cfg.lr)
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         cfg = self.cfg
@@ -109,6 +112,13 @@ class BicycleGANTrainer(FamilyTrainer):
             set_requires_grad([encoder], True)
             z_l1 = F.l1_loss(mu2.float(), z_rand)
             loss = gan + gan2 + cfg.lambda_l1 * l1 + cfg.lambda_kl * kl + cfg.lambda_z * z_l1
+        losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1}
+        # The projected D judges both branches' renders; the perceptual loss the encoded one's, like L1.
+        fakes = torch.cat([fake_enc, fake_rand])
+        for name, term in (("G_proj", self.pretrained.generator_loss(fakes, step=batch.get("step", 0))), ("G_perc", self.pretrained.perceptual(fake_enc, b1))):
+            if term is not None:
+                losses[name] = term
+                loss = loss + term
         loss.backward()
         self.optimizers["E"].step()
         self.optimizers["G"].step()
@@ -126,7 +136,9 @@ class BicycleGANTrainer(FamilyTrainer):
         (loss_d + loss_d2).backward()
         self.optimizers["D"].step()
         self.optimizers["D2"].step()
-        losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1, "D": loss_d, "D2": loss_d2}
+        losses.update(D=loss_d, D2=loss_d2)
+        if projected := self.pretrained.train_discriminator({"photo": (real, fakes)}):
+            losses["D_proj"] = projected["photo"]
         return loss_values(losses)
 
     @torch.no_grad()

@@ -54,6 +54,7 @@ class CycleGANTrainer(FamilyTrainer):
         # Generated images of each domain, for that domain's discriminator.
         self.pool_A = ImagePool(size=cfg.pool_size)
         self.pool_B = ImagePool(size=cfg.pool_size)
+        self.pretrained = self.add_pretrained_terms(lr=cfg.lr, domains=("A", "B"))
 
     def _d_loss(self, d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         mode = self.cfg.gan_mode
@@ -64,6 +65,8 @@ class CycleGANTrainer(FamilyTrainer):
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         cfg = self.cfg
         mode = cfg.gan_mode
+        extra = self.pretrained
+        step = batch.get("step", 0)
         real_a = self.encode_input(batch["input"], generator=None, training=True)
         real_b = batch["target"].float() / 127.5 - 1.0
         # G step: both directions and both cycles, discriminators frozen.
@@ -74,28 +77,47 @@ class CycleGANTrainer(FamilyTrainer):
             rec_a = self.G_BtoA(fake_b)
             fake_a = self.G_BtoA(real_b)
             rec_b = self.G_AtoB(fake_a)
-            gan_ab = gan_loss(self.D_B(fake_b), real=True, mode=mode, for_discriminator=False)
-            gan_ba = gan_loss(self.D_A(fake_a), real=True, mode=mode, for_discriminator=False)
             cycle_a = F.l1_loss(rec_a.float(), real_a)
             cycle_b = F.l1_loss(rec_b.float(), real_b)
-            loss_g = gan_ab + gan_ba + cfg.lambda_cycle * (cycle_a + cycle_b)
-            losses = {"G_AtoB": gan_ab, "G_BtoA": gan_ba, "cycle_A": cycle_a, "cycle_B": cycle_b}
+            loss_g = cfg.lambda_cycle * (cycle_a + cycle_b)
+            losses = {"cycle_A": cycle_a, "cycle_B": cycle_b}
+            if extra.own_discriminator:
+                losses["G_AtoB"] = gan_loss(self.D_B(fake_b), real=True, mode=mode, for_discriminator=False)
+                losses["G_BtoA"] = gan_loss(self.D_A(fake_a), real=True, mode=mode, for_discriminator=False)
+                loss_g = loss_g + losses["G_AtoB"] + losses["G_BtoA"]
             if cfg.lambda_identity > 0:
-                idt_b = F.l1_loss(self.G_AtoB(real_b).float(), real_b)  # G_AtoB should leave B images alone
-                idt_a = F.l1_loss(self.G_BtoA(real_a).float(), real_a)
+                same_b, same_a = self.G_AtoB(real_b), self.G_BtoA(real_a)  # each G should leave its target domain alone
+                idt_b = F.l1_loss(same_b.float(), real_b)
+                idt_a = F.l1_loss(same_a.float(), real_a)
                 loss_g = loss_g + cfg.lambda_identity * cfg.lambda_cycle * (idt_a + idt_b)
                 losses.update(idt_A=idt_a, idt_B=idt_b)
+        if extra.perceptual_loss is not None:
+            # The perceptual distance joins the cycle and identity L1 at their weights.
+            perc = extra.perceptual(rec_a, real_a) + extra.perceptual(rec_b, real_b)
+            if cfg.lambda_identity > 0:
+                perc = perc + cfg.lambda_identity * (extra.perceptual(same_a, real_a) + extra.perceptual(same_b, real_b))
+            losses["perc"] = perc
+            loss_g = loss_g + cfg.lambda_cycle * perc
+        if extra.heads is not None:
+            losses["G_proj_AtoB"] = extra.generator_loss(fake_b, step=step, domain="B")
+            losses["G_proj_BtoA"] = extra.generator_loss(fake_a, step=step, domain="A")
+            loss_g = loss_g + losses["G_proj_AtoB"] + losses["G_proj_BtoA"]
         loss_g.backward()
         self.optimizers["G"].step()
         # D step: each D sees real images of its domain and (pooled) generated ones.
-        set_requires_grad([self.D_A, self.D_B], True)
-        self.optimizers["D"].zero_grad(set_to_none=True)
         gen = batch["generator"]
-        loss_d_a = self._d_loss(self.D_A, real_a, self.pool_A.query(fake_a.float(), generator=gen))
-        loss_d_b = self._d_loss(self.D_B, real_b, self.pool_B.query(fake_b.float(), generator=gen))
-        (loss_d_a + loss_d_b).backward()
-        self.optimizers["D"].step()
-        losses.update(D_A=loss_d_a, D_B=loss_d_b)
+        pooled_a = self.pool_A.query(fake_a.float(), generator=gen)
+        pooled_b = self.pool_B.query(fake_b.float(), generator=gen)
+        if extra.own_discriminator:
+            set_requires_grad([self.D_A, self.D_B], True)
+            self.optimizers["D"].zero_grad(set_to_none=True)
+            loss_d_a = self._d_loss(self.D_A, real_a, pooled_a)
+            loss_d_b = self._d_loss(self.D_B, real_b, pooled_b)
+            (loss_d_a + loss_d_b).backward()
+            self.optimizers["D"].step()
+            losses.update(D_A=loss_d_a, D_B=loss_d_b)
+        for domain, loss in extra.train_discriminator({"A": (real_a, pooled_a), "B": (real_b, pooled_b)}).items():
+            losses[f"D_proj_{domain}"] = loss
         return loss_values(losses)
 
     @torch.no_grad()

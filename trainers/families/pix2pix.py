@@ -14,7 +14,7 @@ from engine.nets import UnetGenerator
 from ..config import Pix2PixConfig
 from ..discriminators import PatchDiscriminator
 from ..losses import gan_loss
-from .base import FamilyTrainer, init_weights, set_requires_grad
+from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
 
 
 class Pix2PixTrainer(FamilyTrainer):
@@ -33,33 +33,47 @@ class Pix2PixTrainer(FamilyTrainer):
         self.networks = {"G": self.G, "D": self.D}
         betas = (cfg.beta1, 0.999)
         self.optimizers = {"G": self.adam(self.G.parameters(), lr=cfg.lr, betas=betas), "D": self.adam(self.D.parameters(), lr=cfg.lr, betas=betas)}
+        self.pretrained = self.add_pretrained_terms(lr=cfg.lr)
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         cfg = self.cfg
+        extra = self.pretrained
         x = self.encode_input(batch["input"], generator=batch.get("generator"), training=True)
         real = batch["target"].float() / 127.5 - 1.0
         with self.autocast():
             fake = self.G(x)
-        # D: real pairs vs fake pairs (fake detached), halved so D learns slower than G.
-        set_requires_grad([self.D], True)
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        with self.autocast():
-            loss_d = 0.5 * (
-                gan_loss(self.D(torch.cat([x, fake.detach()], 1)), real=False, mode=cfg.gan_mode)
-                + gan_loss(self.D(torch.cat([x, real], 1)), real=True, mode=cfg.gan_mode)
-            )
-        loss_d.backward()
-        self.optimizers["D"].step()
-        # G: fool D, stay close to the target.
+        losses: dict[str, torch.Tensor] = {}
+        if extra.own_discriminator:
+            # D: real pairs vs fake pairs (fake detached), halved so D learns slower than G.
+            set_requires_grad([self.D], True)
+            self.optimizers["D"].zero_grad(set_to_none=True)
+            with self.autocast():
+                loss_d = 0.5 * (
+                    gan_loss(self.D(torch.cat([x, fake.detach()], 1)), real=False, mode=cfg.gan_mode)
+                    + gan_loss(self.D(torch.cat([x, real], 1)), real=True, mode=cfg.gan_mode)
+                )
+            loss_d.backward()
+            self.optimizers["D"].step()
+            losses["D"] = loss_d
+        if projected := extra.train_discriminator({"photo": (real, fake)}):
+            losses["D_proj"] = projected["photo"]
+        # G: fool the discriminators, stay close to the target.
         set_requires_grad([self.D], False)
         self.optimizers["G"].zero_grad(set_to_none=True)
         with self.autocast():
-            loss_gan = gan_loss(self.D(torch.cat([x, fake], 1)), real=True, mode=cfg.gan_mode, for_discriminator=False)
             loss_l1 = F.l1_loss(fake.float(), real)
-            loss_g = loss_gan + cfg.lambda_l1 * loss_l1
+            loss_g = cfg.lambda_l1 * loss_l1
+            losses["G_l1"] = loss_l1
+            if extra.own_discriminator:
+                losses["G_gan"] = gan_loss(self.D(torch.cat([x, fake], 1)), real=True, mode=cfg.gan_mode, for_discriminator=False)
+                loss_g = loss_g + losses["G_gan"]
+        for name, term in (("G_proj", extra.generator_loss(fake, step=batch.get("step", 0))), ("G_perc", extra.perceptual(fake, real))):
+            if term is not None:
+                losses[name] = term
+                loss_g = loss_g + term
         loss_g.backward()
         self.optimizers["G"].step()
-        return {"G_gan": loss_gan.item(), "G_l1": loss_l1.item(), "D": loss_d.item()}
+        return loss_values(losses)
 
     @torch.no_grad()
     def preview(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:

@@ -94,6 +94,9 @@ class SPADETrainer(FamilyTrainer):
             from ..vgg import VGGLoss, load_vgg19
 
             self.vgg_loss = VGGLoss(load_vgg19(cfg.vgg_weights)).to(device)
+        if cfg.projected_d == "only":
+            raise ValueError("SPADE's feature-matching loss needs its own discriminator: use projected_d = 'beside'")
+        self.pretrained = self.add_pretrained_terms(lr=cfg.lr_d)
 
     def _discriminate(self, seg: torch.Tensor, fake: torch.Tensor, real: torch.Tensor) -> tuple[list, list]:
         """D on fake and real pairs in one batch (as the original), split back into (fake, real)."""
@@ -126,6 +129,10 @@ class SPADETrainer(FamilyTrainer):
                 vgg = self.vgg_loss(fake, real)
                 loss_g = loss_g + cfg.lambda_vgg * vgg
                 losses["G_vgg"] = vgg
+        for name, term in (("G_proj", self.pretrained.generator_loss(fake, step=batch.get("step", 0))), ("G_perc", self.pretrained.perceptual(fake, real))):
+            if term is not None:
+                losses[name] = term
+                loss_g = loss_g + term
         loss_g.backward()
         self.optimizers["G"].step()
         # D: hinge on real pairs and on a fresh fake (no gradient to G or E).
@@ -140,6 +147,8 @@ class SPADETrainer(FamilyTrainer):
         (d_fake + d_real).backward()
         self.optimizers["D"].step()
         losses.update(D_fake=d_fake, D_real=d_real)
+        if projected := self.pretrained.train_discriminator({"photo": (real, fake)}):
+            losses["D_proj"] = projected["photo"]
         return loss_values(losses)
 
     @torch.no_grad()
