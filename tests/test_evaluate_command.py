@@ -153,3 +153,19 @@ def test_fcn_segments_at_the_segmenters_training_scale() -> None:
     assert _segmenter_scale((256, 256), [256, 256]) == (256, 256)
     assert _segmenter_scale((512, 256), [128, 128]) == (256, 128)  # aspect kept, short side 128
     assert _segmenter_scale((100, 80), None) == (100, 80)
+
+
+def test_realism_is_scored_against_another_split_with_its_reference_rows(weights, tmp_path):
+    g = dict(in_channels=1, ngf=8, num_downs=5, norm="instance", dropout=False)
+    _register(weights, "pix2pix.tinysketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": ("unet", g, UnetGenerator(**g))})
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(4)
+    for i in range(24):
+        im = np.asarray(Image.fromarray(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)).resize((64, 64), Image.BICUBIC)).copy()
+        im[rng.integers(5, 30) :, rng.integers(5, 30) : 50] = rng.integers(0, 255, 3)
+        Image.fromarray(im).save(photos / f"{i}.png")
+    realism = evaluate("pix2pix.tinysketch", data=photos, holdout=0.25, limit=10)["metrics"]["realism"]
+    assert realism["n_generated"] == realism["n_reference"] == 6
+    # An untrained generator is far less photographic than real photos of another split, blurred or not.
+    assert realism["real_vs_real"] < realism["kid_lite1_x1000"] and realism["real_blurred"] < realism["kid_lite1_x1000"]

@@ -23,6 +23,7 @@ from .fid import fid_kid, inception_or_none
 from .judge import judge_probabilities
 from .metrics import colour_shift, edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
 from .netio import load_net
+from .realism import realism
 from .segmenter import predict_labels
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,34 @@ class EvalSet:
     targets: list[np.ndarray]  # the real photo for each input (or domain B photos for CycleGAN)
     files: list[str]
     files_b: list[str] = field(default_factory=list)
+    # Real photos of another split (what generated photos are compared with for KID-Lite1); for
+    # CycleGAN, of domain B, with `reference_a` of domain A.
+    reference: list[np.ndarray] = field(default_factory=list)
+    reference_a: list[np.ndarray] = field(default_factory=list)
+
+
+def _sample(images: list[np.ndarray], keep: list[int], n: int, *, seed: int) -> list[np.ndarray]:
+    """n of images[keep] (all when fewer), drawn with a fixed seed."""
+    order = np.random.default_rng(seed + 1).permutation(len(keep))[:n]
+    return [images[keep[i]] for i in sorted(order)]
+
+
+def _training_indices(files: list[str], held: list[int]) -> list[int]:
+    held_set = set(held)
+    return [i for i in range(len(files)) if i not in held_set]
+
+
+def _photo_halves(folder: Path, palette: np.ndarray, n: int, *, seed: int) -> list[np.ndarray]:
+    """The photo half of up to n pix2pix pairs in folder."""
+    paths = list_images(folder)
+    chosen = sorted(np.random.default_rng(seed + 1).permutation(len(paths))[:n]) if paths else []
+    photos = []
+    for i in chosen:
+        rgb = read_rgb(paths[i])
+        if rgb is not None:
+            half = rgb.shape[1] // 2
+            photos.append(rgb[:, half:] if _label_half(rgb, palette) == 0 else rgb[:, :half])
+    return photos
 
 
 def _held_out(files: list[str], *, run_dir: Path | None, fraction: float, seed: int) -> list[int]:
@@ -63,10 +92,17 @@ def load_eval_set(t: engine.Translator, data: Path, *, run_dir: Path | None, hol
         b = load_photos(data / "trainB")
         ia = _held_out(a.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
         ib = _held_out(b.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
-        return EvalSet([a.images[i] for i in ia], [b.images[i] for i in ib], [a.files[i] for i in ia], [b.files[i] for i in ib])
+        return EvalSet(
+            [a.images[i] for i in ia], [b.images[i] for i in ib], [a.files[i] for i in ia], [b.files[i] for i in ib],
+            reference=_sample(b.images, _training_indices(b.files, ib), len(ib), seed=seed),
+            reference_a=_sample(a.images, _training_indices(a.files, ia), len(ia), seed=seed),
+        )
     if kind == "labels" and (data / "val_labels").is_dir():
         labeled = load_labeled(val, data / "val_labels")
-        return EvalSet(labeled.labels[:limit], labeled.photos[:limit], labeled.files[:limit])
+        n = min(limit, len(labeled.photos))
+        train = load_photos(data / "train") if (data / "train").is_dir() else None
+        reference = _sample(train.images, list(range(len(train.images))), n, seed=seed) if train else []
+        return EvalSet(labeled.labels[:limit], labeled.photos[:limit], labeled.files[:limit], reference=reference)
     if kind == "labels":
         palette = palette_array(t.contract)
         inputs, targets, files = [], [], []
@@ -80,18 +116,21 @@ def load_eval_set(t: engine.Translator, data: Path, *, run_dir: Path | None, hol
             inputs.append(snap_to_palette(label, palette))
             targets.append(photo)
             files.append(str(path))
-        return EvalSet(inputs, targets, files)
+        reference = _photo_halves(data / "train", palette, len(targets), seed=seed) if (data / "train").is_dir() else []
+        return EvalSet(inputs, targets, files, reference=reference)
     photos = load_photos(data)
     idx = _held_out(photos.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
     targets = [photos.images[i] for i in idx]
+    reference = _sample(photos.images, _training_indices(photos.files, idx), len(idx), seed=seed)
     if kind == "sketch":
         # Sketches are computed at the model's size, with the pen width it was trained on.
         size = t.contract.size
-        targets = [np.asarray(Image.fromarray(p).resize((size, size), Image.BICUBIC)) if p.shape[:2] != (size, size) else p for p in targets]
+        at_size = lambda ps: [np.asarray(Image.fromarray(p).resize((size, size), Image.BICUBIC)) if p.shape[:2] != (size, size) else p for p in ps]  # noqa: E731
+        targets, reference = at_size(targets), at_size(reference)
         inputs = [photo_to_sketch(p, line_width=line_width) for p in targets]
     else:
         inputs = targets
-    return EvalSet(inputs, targets, [photos.files[i] for i in idx])
+    return EvalSet(inputs, targets, [photos.files[i] for i in idx], reference=reference)
 
 
 def _to_tensor(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
@@ -216,7 +255,7 @@ def _direction_metrics(t: engine.Translator, photos: list[np.ndarray], *, direct
     }, fakes
 
 
-def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | None) -> tuple[dict, list[torch.Tensor], list[torch.Tensor]]:
+def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | None) -> tuple[dict, list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
     there, fake_b = _direction_metrics(t, data.inputs, direction="AtoB", back="BtoA")
     back, fake_a = _direction_metrics(t, data.targets, direction="BtoA", back="AtoB")
     result = {
@@ -238,7 +277,21 @@ def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | Non
             "real_accuracy": float(torch.cat([(real_a <= 0.5), (real_b > 0.5)]).float().mean()),
             "judge": str(judge_dir),
         }
-    return result, fake_b, [_to_tensor(b, (256, 256)) for b in data.targets]
+    return result, fake_b, fake_a, [_to_tensor(b, (256, 256)) for b in data.targets]
+
+
+def _realism_metrics(t: engine.Translator, data: EvalSet, fakes: list[torch.Tensor], fakes_a: list[torch.Tensor] | None) -> dict:
+    """KID-Lite1 with its reference rows (real vs real, real blurred); CycleGAN in both directions."""
+    if not data.reference:
+        logger.warning("KID-Lite1 skipped: no real photos of another split to compare with")
+        return {}
+    try:
+        if fakes_a is None:
+            return {"realism": realism(fakes, data.targets, data.reference)}
+        return {"realism": {"AtoB": realism(fakes, data.targets, data.reference), "BtoA": realism(fakes_a, data.inputs, data.reference_a)}}
+    except (RuntimeError, ValueError) as exc:  # no Lite1 wheel, or too few images: say so, measure the rest
+        logger.warning("KID-Lite1 skipped: %s", exc)
+        return {}
 
 
 def _uint8(y: torch.Tensor) -> np.ndarray:
@@ -256,7 +309,7 @@ def evaluate(
         raise ValueError(f"no evaluation images found under {data}")
     metrics: dict = {}
     if t.family == "cyclegan":
-        metrics, fakes, reals = _cyclegan_metrics(t, data_set, judge)
+        metrics, fakes, fakes_a, reals = _cyclegan_metrics(t, data_set, judge)
     else:
         z = t.random_z(0, n=len(data_set.inputs)) if t.nz else None
         fakes = _render(t, data_set.inputs, z=z)
@@ -276,6 +329,7 @@ def evaluate(
             ]))
         if t.nz:
             metrics.update(_latent_metrics(t, data_set, min(20, len(data_set.inputs))))
+    metrics.update(_realism_metrics(t, data_set, fakes, fakes_a if t.family == "cyclegan" else None))
     net = inception_or_none(inception)
     if net is not None and len(fakes) >= 2:
         side = 256

@@ -43,14 +43,17 @@ class CycleGANTrainer(FamilyTrainer):
         self.g_kwargs = dict(in_channels=3, out_channels=3, ngf=cfg.ngf, n_blocks=cfg.n_blocks, norm="instance", dropout=False)
         self.G_AtoB = init_weights(ResnetGenerator(**self.g_kwargs)).to(device)
         self.G_BtoA = init_weights(ResnetGenerator(**self.g_kwargs)).to(device)
-        d_kwargs = dict(in_channels=3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm="instance")
-        self.D_A = init_weights(PatchDiscriminator(**d_kwargs)).to(device)
-        self.D_B = init_weights(PatchDiscriminator(**d_kwargs)).to(device)
-        self.networks = {"G_AtoB": self.G_AtoB, "G_BtoA": self.G_BtoA, "D_A": self.D_A, "D_B": self.D_B}
+        self.networks = {"G_AtoB": self.G_AtoB, "G_BtoA": self.G_BtoA}
         betas = (cfg.beta1, 0.999)
         g_params = itertools.chain(self.G_AtoB.parameters(), self.G_BtoA.parameters())
-        d_params = itertools.chain(self.D_A.parameters(), self.D_B.parameters())
-        self.optimizers = {"G": self.adam(g_params, lr=cfg.lr, betas=betas), "D": self.adam(d_params, lr=cfg.lr, betas=betas)}
+        self.optimizers = {"G": self.adam(g_params, lr=cfg.lr, betas=betas)}
+        if cfg.projected_d != "only":  # "only": projected discriminators stand in for the PatchGANs
+            d_kwargs = dict(in_channels=3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm="instance")
+            self.D_A = init_weights(PatchDiscriminator(**d_kwargs)).to(device)
+            self.D_B = init_weights(PatchDiscriminator(**d_kwargs)).to(device)
+            self.networks.update(D_A=self.D_A, D_B=self.D_B)
+            d_params = itertools.chain(self.D_A.parameters(), self.D_B.parameters())
+            self.optimizers["D"] = self.adam(d_params, lr=cfg.lr, betas=betas)
         # Generated images of each domain, for that domain's discriminator.
         self.pool_A = ImagePool(size=cfg.pool_size)
         self.pool_B = ImagePool(size=cfg.pool_size)
@@ -70,7 +73,8 @@ class CycleGANTrainer(FamilyTrainer):
         real_a = self.encode_input(batch["input"], generator=None, training=True)
         real_b = batch["target"].float() / 127.5 - 1.0
         # G step: both directions and both cycles, discriminators frozen.
-        set_requires_grad([self.D_A, self.D_B], False)
+        if extra.own_discriminator:
+            set_requires_grad([self.D_A, self.D_B], False)
         self.optimizers["G"].zero_grad(set_to_none=True)
         with self.autocast():
             fake_b = self.G_AtoB(real_a)

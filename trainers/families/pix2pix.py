@@ -27,12 +27,15 @@ class Pix2PixTrainer(FamilyTrainer):
             upsample=cfg.upsample,
         )
         self.G = init_weights(UnetGenerator(**self.g_kwargs)).to(device)
-        self.D = init_weights(
-            PatchDiscriminator(in_channels=self.input_channels() + 3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm)
-        ).to(device)
-        self.networks = {"G": self.G, "D": self.D}
         betas = (cfg.beta1, 0.999)
-        self.optimizers = {"G": self.adam(self.G.parameters(), lr=cfg.lr, betas=betas), "D": self.adam(self.D.parameters(), lr=cfg.lr, betas=betas)}
+        self.networks = {"G": self.G}
+        self.optimizers = {"G": self.adam(self.G.parameters(), lr=cfg.lr, betas=betas)}
+        if cfg.projected_d != "only":  # "only": the projected discriminator stands in for the PatchGAN
+            self.D = init_weights(
+                PatchDiscriminator(in_channels=self.input_channels() + 3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm)
+            ).to(device)
+            self.networks["D"] = self.D
+            self.optimizers["D"] = self.adam(self.D.parameters(), lr=cfg.lr, betas=betas)
         self.pretrained = self.add_pretrained_terms(lr=cfg.lr)
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -58,7 +61,8 @@ class Pix2PixTrainer(FamilyTrainer):
         if projected := extra.train_discriminator({"photo": (real, fake)}):
             losses["D_proj"] = projected["photo"]
         # G: fool the discriminators, stay close to the target.
-        set_requires_grad([self.D], False)
+        if extra.own_discriminator:
+            set_requires_grad([self.D], False)
         self.optimizers["G"].zero_grad(set_to_none=True)
         with self.autocast():
             loss_l1 = F.l1_loss(fake.float(), real)

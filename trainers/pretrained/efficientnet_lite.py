@@ -173,8 +173,11 @@ def load_efficientnet_lite(variant: str = "lite0") -> EfficientNetLite:
     if variant not in _CACHE:
         state = torch.load(checkpoint_path(variant), map_location="cpu", weights_only=True)
         state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-        net = EfficientNetLite(blocks=block_specs(state), stem=int(state["_conv_stem.weight"].shape[0]),
-                               head=int(state["_conv_head.weight"].shape[0]), classes=int(state["_fc.weight"].shape[0]))
+        # Built without touching the global RNG: whether this process loaded it before must not
+        # change the draws of the networks initialised after it (exact resume).
+        with torch.random.fork_rng(devices=[]):
+            net = EfficientNetLite(blocks=block_specs(state), stem=int(state["_conv_stem.weight"].shape[0]),
+                                   head=int(state["_conv_head.weight"].shape[0]), classes=int(state["_fc.weight"].shape[0]))
         missing, unexpected = net.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise ValueError(f"EfficientNet-{variant} checkpoint does not match: missing {missing[:4]}, unexpected {unexpected[:4]}")

