@@ -32,6 +32,14 @@ def _value(v: object) -> str:
 _NOT_METRICS = ("segmenter", "segmenter_val_accuracy", "judge", "evaluated_on")
 
 
+def _realism_markdown(r: dict) -> str:
+    """KID-Lite1 beside its reference rows: what real photos score, and blurred ones."""
+    if "kid_lite1_x1000" not in r:  # CycleGAN: one per direction
+        return "; ".join(f"{d} {_realism_markdown(v)}" for d, v in r.items() if isinstance(v, dict))
+    return (f"KID-Lite1 ×1000 {_value(r['kid_lite1_x1000'])} (real photos {_value(r['real_vs_real'])}, "
+            f"real photos blurred {_value(r['real_blurred'])}; lower is more photographic)")
+
+
 def metrics_markdown(metrics: dict) -> str:
     """The headline numbers, one level deep: `fcn: generated pixel accuracy 0.559 / real 0.619`."""
     parts = []
@@ -45,6 +53,8 @@ def metrics_markdown(metrics: dict) -> str:
                 + ", ".join(f"{k.replace('_', ' ')} {_value(gen[k])} / {_value(real[k])}" for k in gen if k in real)
                 + (f" (pixel accuracy ratio {_value(value['pixel_accuracy_ratio'])})" if "pixel_accuracy_ratio" in value else "")
             )
+        elif key == "realism" and isinstance(value, dict):
+            parts.append(_realism_markdown(value))
         elif isinstance(value, dict):
             parts.append(f"{key.replace('_', ' ')}: " + ", ".join(f"{k.replace('_', ' ')} {_value(v)}" for k, v in value.items() if k not in _NOT_METRICS))
         else:

@@ -388,3 +388,14 @@ def test_model_card_metrics_show_the_headline_numbers():
         "evaluated_on": "100 held-out images",
     })
     assert text == "l1 0.25 · FCN-score (generated / real photos): pixel accuracy 0.5 / 0.625 (pixel accuracy ratio 0.8) (100 held-out images)"
+
+
+def test_model_card_shows_the_realism_score_beside_its_reference_rows():
+    from app.model_cards import metrics_markdown
+
+    row = {"kid_lite1_x1000": 12.5, "real_vs_real": 2.0, "real_blurred": 40.0, "n_generated": 244, "n_reference": 244, "blur_radius_px": 4.0}
+    assert metrics_markdown({"realism": row}) == (
+        "KID-Lite1 ×1000 12.5 (real photos 2, real photos blurred 40; lower is more photographic)"
+    )
+    both = metrics_markdown({"realism": {"AtoB": row, "BtoA": dict(row, kid_lite1_x1000=30.0)}})
+    assert both.startswith("AtoB KID-Lite1 ×1000 12.5") and "; BtoA KID-Lite1 ×1000 30 (" in both

@@ -77,3 +77,15 @@ def test_bench_runs_and_reports(tmp_path, capsys):
     assert "pix2pix" in capsys.readouterr().out
     (row,) = json.loads(out.read_text())["results"]
     assert row["reference"] > 0 and set(row["tried"]) == {"1", "2"} and row["batch"] in (1, 2)
+
+
+def test_bench_reports_the_cost_of_pretrained_features(tmp_path, capsys):
+    from trainers.bench import main as bench_main
+
+    out = tmp_path / "bench.json"
+    args = ["--pretrained", "--families", "pix2pix", "--size", "32", "--steps", "1", "--warmup", "0", "--device", "cpu", "--threads", "1"]
+    assert bench_main(args + ["--json", str(out)]) == 0
+    assert "+projected D" in capsys.readouterr().out
+    (row,) = json.loads(out.read_text())["results"]
+    seconds = row["seconds_per_step"]
+    assert set(seconds) == {"plain", "+perceptual", "+projected D", "both"} and all(v > 0 for v in seconds.values())

@@ -9,6 +9,11 @@ batches (drawn and augmented by trainers/dataset.py, as in training):
   autocast, channels_last and fused Adam; on CPU all cores as threads; at the batch size (of those
   tried) with the most images/s.
 
+`--pretrained` instead prints the cost of the pretrained-feature terms (trainers/pretrained/):
+seconds per GANvas training step of each family plain, with the perceptual loss, with the
+projected discriminator beside its own, and with both (batch 2: the projected heads' batch norm
+needs two images).
+
 This is a benchmark, not a test: it prints a table (and --json writes one) and checks nothing.
 On a busy host use --rounds 2 or more (each figure is the best round). For a quick look on a
 CPU, --size 64 or 128: at 256 px one SPADE or CycleGAN step takes several seconds per core.
@@ -69,10 +74,12 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(family: str, *, size: int, batch: int, steps: int, warmup: int, device: torch.device, ganvas: bool) -> float:
-    """Images per second of `steps` training steps (after `warmup` untimed ones)."""
+def measure(
+    family: str, *, size: int, batch: int, steps: int, warmup: int, device: torch.device, ganvas: bool, settings: dict | None = None
+) -> float:
+    """Images per second of `steps` training steps (after `warmup` untimed ones); `settings` adds config overrides."""
     overrides = dict(
-        load_size=size, crop_size=size, batch_size=batch, amp=ganvas, input_kind=INPUT_KIND[family], device=str(device)
+        load_size=size, crop_size=size, batch_size=batch, amp=ganvas, input_kind=INPUT_KIND[family], device=str(device), **(settings or {})
     )
     if family == "spade":
         overrides["palette"] = PALETTE
@@ -97,6 +104,28 @@ def measure(family: str, *, size: int, batch: int, steps: int, warmup: int, devi
     return steps * batch / (time.perf_counter() - start)
 
 
+# The arms of the pretrained-features table: what each adds to the family's own step.
+PRETRAINED_ARMS = {
+    "plain": {},
+    "+perceptual": {"lambda_perceptual": 10.0},
+    "+projected D": {"projected_d": "beside"},
+    "both": {"projected_d": "beside", "lambda_perceptual": 10.0},
+}
+
+
+def pretrained_table(families: list[str], *, size: int, steps: int, warmup: int, device: torch.device) -> list[dict]:
+    """Seconds per training step (batch 2) of each family under each arm of PRETRAINED_ARMS."""
+    print(f"seconds per training step at {size}x{size}, batch 2, {steps} timed steps each ({torch.get_num_threads()} threads)")
+    print(f"{'family':<11}" + "".join(f"{arm:>14}" for arm in PRETRAINED_ARMS))
+    rows = []
+    for family in families:
+        run = dict(size=size, batch=2, steps=steps, warmup=warmup, device=device, ganvas=True)
+        seconds = {arm: 2 / measure(family, settings=settings, **run) for arm, settings in PRETRAINED_ARMS.items()}
+        rows.append({"family": family, "seconds_per_step": seconds})
+        print(f"{family:<11}" + "".join(f"{v:>14.3f}" for v in seconds.values()))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m trainers.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--families", nargs="+", default=list(TRAINERS), choices=list(TRAINERS))
@@ -108,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the GANvas path (0: all cores, as training)")
     p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--pretrained", action="store_true", help="the cost of the perceptual loss and the projected D instead")
     args = p.parse_args(argv)
     if args.device == "auto":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -115,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         device = torch.device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    if args.pretrained:
+        if device.type == "cpu":
+            torch.set_num_threads(args.threads or os.cpu_count() or 1)
+        rows = pretrained_table(args.families, size=args.size, steps=args.steps, warmup=args.warmup, device=device)
+        if args.json:
+            args.json.write_text(json.dumps({"size": args.size, "batch": 2, "results": rows}, indent=1))
+        return 0
     default_threads = torch.get_num_threads()
     batches = [int(b) for b in args.batch_sizes.split(",") if b] or ([1, 4, 8, 16] if device.type == "cuda" else [1, 2, 4])
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
