@@ -169,3 +169,30 @@ def test_realism_is_scored_against_another_split_with_its_reference_rows(weights
     assert realism["n_generated"] == realism["n_reference"] == 6
     # An untrained generator is far less photographic than real photos of another split, blurred or not.
     assert realism["real_vs_real"] < realism["kid_lite1_x1000"] and realism["real_blurred"] < realism["kid_lite1_x1000"]
+
+
+def test_grid_puts_each_model_beside_the_same_inputs_and_the_photo(weights, tmp_path):
+    from trainers.evaluation.grid import HEADER, grid_main
+
+    g = dict(in_channels=1, ngf=8, num_downs=5, norm="instance", dropout=False)
+    _register(weights, "pix2pix.gridsketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": ("unet", g, UnetGenerator(**g))})
+    photos, examples = tmp_path / "photos", tmp_path / "examples"
+    photos.mkdir()
+    examples.mkdir()
+    rng = np.random.default_rng(5)
+    for i in range(10):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(photos / f"{i}.png")
+    sketch = np.full((64, 64), 255, np.uint8)
+    sketch[20:40, 30] = 0
+    Image.fromarray(sketch).save(examples / "line.png")
+    out = tmp_path / "grid.png"
+    assert grid_main(["pix2pix.gridsketch", "pix2pix.gridsketch", "--data", str(photos), "--holdout", "0.2", "--examples", str(examples),
+                      "--side", "32", "--out", str(out)]) == 0
+    grid = np.asarray(Image.open(out))
+    assert grid.shape == (HEADER + 3 * 32, 4 * 32, 3)  # 2 held-out rows + 1 example; input | 2 models | photo
+    body = grid[HEADER:]
+    assert np.array_equal(body[:, 32:64], body[:, 64:96]), "the same model renders the same inputs alike"
+    assert (body[64:, 96:] == 255).all(), "examples have no photo"
+    assert body[:64, 96:].std() > 20, "held-out rows show their photo"
+    with pytest.raises(ValueError, match="--titles names 1 columns for 2 models"):
+        grid_main(["pix2pix.gridsketch", "pix2pix.gridsketch", "--data", str(photos), "--titles", "a", "--out", str(out)])

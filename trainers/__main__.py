@@ -1,4 +1,4 @@
-"""python -m trainers {train,export,edges,evaluate,segmenter,judge,bench} ... (see --help)."""
+"""python -m trainers {train,export,edges,evaluate,grid,segmenter,judge} ... (see --help); python -m trainers.bench."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import CONFIGS, build_config, describe_fields, describe_resume_settings, load_recipe, parse_set_args
 
-COMMANDS = ("train", "export", "edges", "evaluate", "segmenter", "judge")
+COMMANDS = ("train", "export", "edges", "evaluate", "grid", "segmenter", "judge")
 
 
 def _train(argv: list[str]) -> None:
@@ -90,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             from .evaluation.evaluate import evaluate_main
 
             evaluate_main(rest)
+        elif command == "grid":
+            from .evaluation.grid import grid_main
+
+            grid_main(rest)
         else:
             from .evaluation import commands
 
