@@ -116,7 +116,7 @@ def _packing_available() -> bool:
 
 def _packable(conv: nn.Module) -> bool:
     return (
-        isinstance(conv, _CONVS)
+        type(conv) in _CONVS  # not a subclass with a forward of its own (e.g. "same" padding)
         and conv.padding_mode == "zeros"
         and not isinstance(conv.padding, str)
         and conv.weight.dtype == torch.float32

@@ -26,6 +26,7 @@ NETWORKS = {
     "unet-resize-batch": ("unet", dict(in_channels=1, ngf=8, num_downs=6, norm="batch", upsample="resize")),
     "unet-z-all": ("unet", dict(in_channels=3, ngf=8, num_downs=5, norm="instance", nz=4, inject_z="all")),
     "unet-z-input-batch": ("unet", dict(in_channels=3, ngf=8, num_downs=5, norm="batch", nz=4, inject_z="input")),
+    "lite-unet-sketch": ("lite_unet", dict(in_channels=1, ngf=8)),
     "resnet": ("resnet", dict(ngf=8, n_blocks=2)),
     "resnet-batch-dropout": ("resnet", dict(ngf=8, n_blocks=2, norm="batch", dropout=True)),
     "spade-vae": ("spade", dict(label_channels=5, ngf=4, z_dim=8, base_height=2, base_width=2, hidden=8)),

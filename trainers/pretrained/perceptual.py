@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .efficientnet_lite import EfficientNetLite
+from engine.nets.efficientnet_lite import EfficientNetLite
 
 
 def _unit(f: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .efficientnet_lite import EfficientNetLite
+from engine.nets.efficientnet_lite import EfficientNetLite
 
 MIXED_CHANNELS = (64, 128, 256, 512)  # the paper's CCM widths at strides 4, 8, 16, 32
 HEAD_NORMS = ("batch", "none")
