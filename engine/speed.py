@@ -86,15 +86,27 @@ def _drop_dropout(net: nn.Module) -> None:
 
 
 def _fold_batchnorm(net: nn.Module) -> None:
-    """A conv followed by a BatchNorm in a Sequential -> one conv (eval statistics)."""
+    """A conv followed by a BatchNorm -> one conv (eval statistics): in a Sequential, and in modules
+    that name their (conv, norm) attribute pairs in `conv_bn_pairs` (EfficientNet-Lite blocks)."""
     for seq in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
         for i in range(len(seq) - 1):
-            conv, bn = seq[i], seq[i + 1]
-            if isinstance(conv, _CONVS) and isinstance(bn, nn.BatchNorm2d) and bn.running_mean is not None:
-                if not bn.affine:  # fuse_conv_bn_eval wants a scale and shift: use 1 and 0
-                    bn = _with_unit_affine(bn)
-                seq[i] = fuse_conv_bn_eval(conv, bn, transpose=isinstance(conv, nn.ConvTranspose2d))
-                seq[i + 1] = nn.Identity()
+            folded = _folded(seq[i], seq[i + 1])
+            if folded is not None:
+                seq[i], seq[i + 1] = folded, nn.Identity()
+    for module in [m for m in net.modules() if hasattr(m, "conv_bn_pairs")]:
+        for conv_name, bn_name in module.conv_bn_pairs:
+            folded = _folded(getattr(module, conv_name), getattr(module, bn_name))
+            if folded is not None:
+                setattr(module, conv_name, folded)
+                setattr(module, bn_name, nn.Identity())
+
+
+def _folded(conv: nn.Module, bn: nn.Module) -> nn.Module | None:
+    if not (isinstance(conv, _CONVS) and isinstance(bn, nn.BatchNorm2d) and bn.running_mean is not None):
+        return None
+    if not bn.affine:  # fuse_conv_bn_eval wants a scale and shift: use 1 and 0
+        bn = _with_unit_affine(bn)
+    return fuse_conv_bn_eval(conv, bn, transpose=isinstance(conv, nn.ConvTranspose2d))  # a copy: keeps a subclass's forward
 
 
 def _with_unit_affine(bn: nn.BatchNorm2d) -> nn.BatchNorm2d:

@@ -65,6 +65,12 @@ class MBConv(nn.Module):
         self._bn2 = _bn(out_channels)
         self.skip = stride == 1 and in_channels == out_channels
 
+    @property
+    def conv_bn_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Each conv and the batch norm after it, for folding at inference (engine.speed)."""
+        pairs = (("_expand_conv", "_bn0"),) if hasattr(self, "_expand_conv") else ()
+        return (*pairs, ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x
         if hasattr(self, "_expand_conv"):
@@ -96,6 +102,11 @@ class EfficientNetLite(nn.Module):
             if nxt is None or nxt["out_channels"] != spec["out_channels"]:
                 self.stage_ends[stride] = i  # later stages at the same stride overwrite earlier ones
         self.feature_channels = tuple(self.stage_width(s) for s in FEATURE_STRIDES)
+
+    @property
+    def conv_bn_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The stem's (and, where kept, the head's) conv and batch norm, for folding at inference."""
+        return (("_conv_stem", "_bn0"),) + ((("_conv_head", "_bn1"),) if hasattr(self, "_conv_head") else ())
 
     def stage_width(self, stride: int) -> int:
         """Channels of the feature map at this output stride (2, 4, 8, 16 or 32)."""
