@@ -115,7 +115,8 @@ PRETRAINED_ARMS = {
 
 def pretrained_table(families: list[str], *, size: int, steps: int, warmup: int, device: torch.device) -> list[dict]:
     """Seconds per training step (batch 2) of each family under each arm of PRETRAINED_ARMS."""
-    print(f"seconds per training step at {size}x{size}, batch 2, {steps} timed steps each ({torch.get_num_threads()} threads)")
+    threads = torch.get_num_threads()
+    print(f"seconds per training step at {size}x{size}, batch 2, {steps} timed steps each ({threads} thread{'s' if threads > 1 else ''})")
     print(f"{'family':<11}" + "".join(f"{arm:>14}" for arm in PRETRAINED_ARMS))
     rows = []
     for family in families:
