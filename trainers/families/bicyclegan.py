@@ -115,10 +115,9 @@ class BicycleGANTrainer(FamilyTrainer):
         losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1}
         # The projected D judges both branches' renders; the perceptual loss the encoded one's, like L1.
         fakes = torch.cat([fake_enc, fake_rand])
-        for name, term in (("G_proj", self.pretrained.generator_loss(fakes, step=batch.get("step", 0))), ("G_perc", self.pretrained.perceptual(fake_enc, b1))):
-            if term is not None:
-                losses[name] = term
-                loss = loss + term
+        terms = self.pretrained.generator_terms(fakes, real=b1, step=batch.get("step", 0), perceptual_fake=fake_enc)
+        losses.update(terms)
+        loss = loss + sum(terms.values())
         loss.backward()
         self.optimizers["E"].step()
         self.optimizers["G"].step()
@@ -137,8 +136,7 @@ class BicycleGANTrainer(FamilyTrainer):
         self.optimizers["D"].step()
         self.optimizers["D2"].step()
         losses.update(D=loss_d, D2=loss_d2)
-        if projected := self.pretrained.train_discriminator({"photo": (real, fakes)}):
-            losses["D_proj"] = projected["photo"]
+        losses.update(self.pretrained.train_discriminator({"photo": (real, fakes)}))
         return loss_values(losses)
 
     @torch.no_grad()

@@ -120,8 +120,7 @@ class CycleGANTrainer(FamilyTrainer):
             (loss_d_a + loss_d_b).backward()
             self.optimizers["D"].step()
             losses.update(D_A=loss_d_a, D_B=loss_d_b)
-        for domain, loss in extra.train_discriminator({"A": (real_a, pooled_a), "B": (real_b, pooled_b)}).items():
-            losses[f"D_proj_{domain}"] = loss
+        losses.update(extra.train_discriminator({"A": (real_a, pooled_a), "B": (real_b, pooled_b)}))
         return loss_values(losses)
 
     @torch.no_grad()

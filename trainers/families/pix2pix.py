@@ -67,8 +67,7 @@ class Pix2PixTrainer(FamilyTrainer):
             loss_d.backward()
             self.optimizers["D"].step()
             losses["D"] = loss_d
-        if projected := extra.train_discriminator({"photo": (real, fake)}):
-            losses["D_proj"] = projected["photo"]
+        losses.update(extra.train_discriminator({"photo": (real, fake)}))
         # G: fool the discriminators, stay close to the target.
         if extra.own_discriminator:
             set_requires_grad([self.D], False)
@@ -80,10 +79,9 @@ class Pix2PixTrainer(FamilyTrainer):
             if extra.own_discriminator:
                 losses["G_gan"] = gan_loss(self.D(torch.cat([x, fake], 1)), real=True, mode=cfg.gan_mode, for_discriminator=False)
                 loss_g = loss_g + losses["G_gan"]
-        for name, term in (("G_proj", extra.generator_loss(fake, step=batch.get("step", 0))), ("G_perc", extra.perceptual(fake, real))):
-            if term is not None:
-                losses[name] = term
-                loss_g = loss_g + term
+        terms = extra.generator_terms(fake, real=real, step=batch.get("step", 0))
+        losses.update(terms)
+        loss_g = loss_g + sum(terms.values())
         loss_g.backward()
         self.optimizers["G"].step()
         return loss_values(losses)

@@ -129,10 +129,9 @@ class SPADETrainer(FamilyTrainer):
                 vgg = self.vgg_loss(fake, real)
                 loss_g = loss_g + cfg.lambda_vgg * vgg
                 losses["G_vgg"] = vgg
-        for name, term in (("G_proj", self.pretrained.generator_loss(fake, step=batch.get("step", 0))), ("G_perc", self.pretrained.perceptual(fake, real))):
-            if term is not None:
-                losses[name] = term
-                loss_g = loss_g + term
+        terms = self.pretrained.generator_terms(fake, real=real, step=batch.get("step", 0))
+        losses.update(terms)
+        loss_g = loss_g + sum(terms.values())
         loss_g.backward()
         self.optimizers["G"].step()
         # D: hinge on real pairs and on a fresh fake (no gradient to G or E).
@@ -147,8 +146,7 @@ class SPADETrainer(FamilyTrainer):
         (d_fake + d_real).backward()
         self.optimizers["D"].step()
         losses.update(D_fake=d_fake, D_real=d_real)
-        if projected := self.pretrained.train_discriminator({"photo": (real, fake)}):
-            losses["D_proj"] = projected["photo"]
+        losses.update(self.pretrained.train_discriminator({"photo": (real, fake)}))
         return loss_values(losses)
 
     @torch.no_grad()

@@ -76,17 +76,31 @@ class PretrainedTerms:
             return self.heads[domain]([f.float() for f in features])
 
     def train_discriminator(self, pairs: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        """One step of the projected heads on {domain: (real, fake)}; returns the loss per domain."""
+        """One step of the projected heads on {domain: (real, fake)}; returns the losses to log,
+        "D_proj" (one domain) or "D_proj_<domain>" each; nothing when the projected D is off."""
         if self.heads is None:
             return {}
         self.heads.requires_grad_(True)
         self.optimizers["D_proj"].zero_grad(set_to_none=True)
         losses = {}
         for domain, (real, fake) in pairs.items():
-            losses[domain] = _hinge(self._logits(real, domain), real=True) + _hinge(self._logits(fake.detach(), domain), real=False)
+            name = "D_proj" if len(pairs) == 1 else f"D_proj_{domain}"
+            losses[name] = _hinge(self._logits(real, domain), real=True) + _hinge(self._logits(fake.detach(), domain), real=False)
         torch.stack(list(losses.values())).sum().backward()
         self.optimizers["D_proj"].step()
         return losses
+
+    def generator_terms(
+        self, fake: torch.Tensor, *, real: torch.Tensor, step: int, perceptual_fake: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The weighted terms G adds for a paired family: "G_proj" on `fake`, "G_perc" between
+        `perceptual_fake` (default: `fake`) and `real`; only those switched on."""
+        terms = {}
+        if self.heads is not None:
+            terms["G_proj"] = self.generator_loss(fake, step=step)
+        if self.perceptual_loss is not None:
+            terms["G_perc"] = self.perceptual(fake if perceptual_fake is None else perceptual_fake, real)
+        return terms
 
     def generator_loss(self, fake: torch.Tensor, *, step: int, domain: str = "photo") -> torch.Tensor | None:
         """lambda_projected * the hinge generator loss on `fake`, ramped up over projected_warmup steps."""
