@@ -91,12 +91,13 @@ def load_eval_set(t: engine.Translator, data: Path, *, run_dir: Path | None, hol
     if t.family == "cyclegan":
         a = load_photos(data / "trainA")
         b = load_photos(data / "trainB")
-        ia = _held_out(a.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
-        ib = _held_out(b.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
+        held_a = _held_out(a.files, run_dir=run_dir, fraction=holdout, seed=seed)
+        held_b = _held_out(b.files, run_dir=run_dir, fraction=holdout, seed=seed)
+        ia, ib = held_a[:limit], held_b[:limit]
         return EvalSet(
             [a.images[i] for i in ia], [b.images[i] for i in ib], [a.files[i] for i in ia], [b.files[i] for i in ib],
-            reference=_sample(b.images, _training_indices(b.files, ib), len(ib), seed=seed),
-            reference_a=_sample(a.images, _training_indices(a.files, ia), len(ia), seed=seed),
+            reference=_sample(b.images, _training_indices(b.files, held_b), len(ib), seed=seed),
+            reference_a=_sample(a.images, _training_indices(a.files, held_a), len(ia), seed=seed),
         )
     if kind == "labels" and (data / "val_labels").is_dir():
         labeled = load_labeled(val, data / "val_labels")
@@ -120,9 +121,11 @@ def load_eval_set(t: engine.Translator, data: Path, *, run_dir: Path | None, hol
         reference = _photo_halves(data / "train", palette, len(targets), seed=seed) if (data / "train").is_dir() else []
         return EvalSet(inputs, targets, files, reference=reference)
     photos = load_photos(data)
-    idx = _held_out(photos.files, run_dir=run_dir, fraction=holdout, seed=seed)[:limit]
+    held = _held_out(photos.files, run_dir=run_dir, fraction=holdout, seed=seed)
+    idx = held[:limit]
     targets = [photos.images[i] for i in idx]
-    reference = _sample(photos.images, _training_indices(photos.files, idx), len(idx), seed=seed)
+    # Reference photos come from outside the whole held-out split, not only its first `limit`.
+    reference = _sample(photos.images, _training_indices(photos.files, held), len(idx), seed=seed)
     if kind == "sketch":
         # Sketches are computed at the model's size, with the pen width it was trained on.
         size = t.contract.size

@@ -102,3 +102,20 @@ def start_from_imagenet(generator: torch.nn.Module, *, variant: str = "lite0") -
             adapter.weight.fill_(1.0)
             adapter.bias.zero_()
     return generator
+
+
+class ReadsBackbone(torch.nn.Module):
+    """A module that reads a shared, frozen backbone without owning it: the backbone follows .to()
+    but stays out of this module's parameters and state dict (so out of every checkpoint)."""
+
+    def __init__(self, backbone: EfficientNetLite) -> None:
+        super().__init__()
+        self._backbone = (backbone,)  # a tuple hides it from nn.Module's registration
+
+    @property
+    def backbone(self) -> EfficientNetLite:
+        return self._backbone[0]
+
+    def _apply(self, fn, recurse=True):  # noqa: ANN001, ANN202 - nn.Module's signature
+        self._backbone = (self._backbone[0]._apply(fn, recurse),)
+        return super()._apply(fn, recurse)

@@ -9,29 +9,20 @@ half a pixel of blur are far apart here and close in L1.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from engine.nets.efficientnet_lite import EfficientNetLite
+from .efficientnet_lite import ReadsBackbone
 
 
 def _unit(f: torch.Tensor) -> torch.Tensor:
     return f * torch.rsqrt(f.pow(2).sum(1, keepdim=True) + 1e-10)
 
 
-class PerceptualLoss(nn.Module):
-    def __init__(self, backbone: EfficientNetLite) -> None:
-        super().__init__()
-        self._backbone = (backbone,)  # shared and frozen: not part of any checkpoint
-
-    def _apply(self, fn, recurse=True):  # noqa: ANN001, ANN202 - nn.Module's signature
-        self._backbone = (self._backbone[0]._apply(fn, recurse),)
-        return super()._apply(fn, recurse)
-
+class PerceptualLoss(ReadsBackbone):
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Mean distance over the batch between two N x 3 x H x W image batches in [-1, 1]."""
         if fake.shape != real.shape:
             raise ValueError(f"perceptual loss compares equal shapes, got {tuple(fake.shape)} and {tuple(real.shape)}")
-        net = self._backbone[0]
+        net = self.backbone
         fake_f = net.features(fake, strides=(2, 4, 8, 16, 32))
         with torch.no_grad():
             real_f = net.features(real, strides=(2, 4, 8, 16, 32))

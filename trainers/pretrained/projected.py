@@ -20,6 +20,8 @@ from torch import nn
 
 from engine.nets.efficientnet_lite import EfficientNetLite
 
+from .efficientnet_lite import ReadsBackbone
+
 MIXED_CHANNELS = (64, 128, 256, 512)  # the paper's CCM widths at strides 4, 8, 16, 32
 HEAD_NORMS = ("batch", "none")
 
@@ -35,28 +37,22 @@ def _frozen_conv(cin: int, cout: int, *, generator: torch.Generator) -> nn.Conv2
     return conv.requires_grad_(False)
 
 
-class FeatureProjection(nn.Module):
+class FeatureProjection(ReadsBackbone):
     """images in [-1, 1] -> four mixed feature maps (frozen). Images smaller than `min_size` go up to
     it first (bilinear), as Projected GAN does below 224 px: the backbone saw ImageNet at that scale."""
 
     def __init__(self, backbone: EfficientNetLite, *, seed: int, min_size: int = 224) -> None:
-        super().__init__()
+        super().__init__(backbone)
         generator = torch.Generator().manual_seed(1_000_003 * 17 + seed)
         widths = backbone.feature_channels
         self.ccm = nn.ModuleList(_frozen_conv(c, m, generator=generator) for c, m in zip(widths, MIXED_CHANNELS, strict=True))
         # csm[i] carries the mixed map of scale i + 1 down to scale i's width.
         self.csm = nn.ModuleList(_frozen_conv(MIXED_CHANNELS[i + 1], MIXED_CHANNELS[i], generator=generator) for i in range(3))
         self.min_size = min_size
-        # Shared and frozen: kept out of this module's parameters and state (nothing of it is trained).
-        self._backbone = (backbone,)
         self.eval()
 
     def train(self, mode: bool = True) -> FeatureProjection:
         return super().train(False)  # frozen: batch norm keeps ImageNet statistics
-
-    def _apply(self, fn, recurse=True):  # noqa: ANN001, ANN202 - nn.Module's signature
-        self._backbone = (self._backbone[0]._apply(fn, recurse),)
-        return super()._apply(fn, recurse)
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         side = min(images.shape[-2:])
@@ -64,7 +60,7 @@ class FeatureProjection(nn.Module):
             scale = self.min_size / side
             size = (round(images.shape[-2] * scale), round(images.shape[-1] * scale))
             images = F.interpolate(images, size=size, mode="bilinear", align_corners=False)
-        features = self._backbone[0].features(images)
+        features = self.backbone.features(images)
         mixed = [ccm(f) for ccm, f in zip(self.ccm, features, strict=True)]
         out = [mixed[3]]
         for i in (2, 1, 0):
