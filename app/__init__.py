@@ -1,14 +1,17 @@
 """GANvas studio: the Gradio app over the engine (start it with app.py at the top level).
 
 - `cli`: flags, Space binding, launch; `ui`: the page; one `tab_*` module per workflow;
-  `widgets`: shared event options, banners, palette legends, label canvases.
+  `paint_canvas` (+ `static/`): the live canvas; `label_painter`: the facade and street painters'
+  shared parts; `widgets`: shared event options, banners; `downloads`: outputs as named files;
+  `model_words`, `metric_words`, `model_samples`, `style_words`: what the page says about models.
 - `handlers`, `street_handlers`: the events (UI values in, output and a status line out; they
   never raise), on models from `models` (lazy, cached, thread-safe loading).
 - Pure helpers: `canvas` (canvas value -> model input, palette snapping), `seeds` (seeds, locks,
   z morphs), `styles` (SPADE style controls), `batching`, `uploads`, `errors`, `palettes`.
 - Procedural examples (no dataset images): `cat_sketches` (+ `strokes`), `facade_layouts`,
   `street_layouts`, `examples`; `standins` writes random-weight models with the studio's names for
-  tests and demos; `bench` measures stroke-to-image latency through the HTTP API.
+  tests and demos; `bench` measures stroke-to-image latency through the HTTP API, `bench_browser`
+  pen to picture in chromium.
 
 Modules of this package are imported at module level only (never inside functions): gradio's
 reload mode registers app.py as the module "app" once running, hiding this package's name.

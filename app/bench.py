@@ -1,7 +1,8 @@
 """Stroke-to-image latency through the studio's HTTP API (a benchmark, not a test).
 
-Each request is what a stroke costs a user, over Gradio's HTTP API as the page uses it: upload
-the 256 x 256 layer and composite, queue, render, read the result, download the PNG. Per tab it
+Each request is what a stroke costs a user, over Gradio's HTTP API as the page uses it: post the
+256 x 256 canvas as a PNG data URL, queue, render, read the result, download the PNG. (What the
+user sees in the browser, pen to picture, is measured by `python -m app.bench_browser`.) Per tab it
 reports p50 / p95 over many requests with one client, then with 8 clients
 sending at the same time (each its own session).
 
@@ -12,6 +13,7 @@ sending at the same time (each its own session).
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import statistics
@@ -26,7 +28,7 @@ from PIL import Image
 
 from .cat_sketches import example_sketches
 from .facade_layouts import FACADE_CLASSES, colorize, facade_layout
-from .palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE
+from .palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
 from .standins import SCALES, serving
 from .street_layouts import STREET_CLASSES, street_layout
 
@@ -41,9 +43,10 @@ def _inputs(folder: Path) -> dict[str, list[Path]]:
         Image.fromarray(sketch).save(out["sketch"][-1])
     for seed in range(4):
         out["facade"].append(folder / f"facade{seed}.png")
-        Image.fromarray(colorize(facade_layout(seed, size=SIZE), FACADE_CLASSES, DEFAULT_FACADE_PALETTE)).save(out["facade"][-1])
+        # In the painters' display colours, as the canvas sends them.
+        Image.fromarray(colorize(facade_layout(seed, size=SIZE), FACADE_CLASSES, display_palette(DEFAULT_FACADE_PALETTE))).save(out["facade"][-1])
         out["street"].append(folder / f"street{seed}.png")
-        Image.fromarray(colorize(street_layout(seed, size=SIZE), STREET_CLASSES, DEFAULT_STREET_PALETTE)).save(out["street"][-1])
+        Image.fromarray(colorize(street_layout(seed, size=SIZE), STREET_CLASSES, display_palette(DEFAULT_STREET_PALETTE))).save(out["street"][-1])
         out["zebra"].append(folder / f"photo{seed}.png")
         rng = np.random.default_rng(seed)
         photo = Image.fromarray((rng.random((32, 32, 3)) * 255).astype(np.uint8)).resize(SIZE, Image.BICUBIC)
@@ -97,13 +100,12 @@ class StudioClient:
 
 
 def _stroke(client: StudioClient, tab: str, path: Path) -> tuple[bytes, str]:
-    """One stroke's request: a canvas tab uploads its new layer and composite (the background went
-    up once, when the canvas was opened), as the page does; the photo tab uploads the photo."""
+    """One stroke's request: a canvas tab posts the canvas as a PNG data URL, as the page does; the
+    photo tab uploads the photo."""
     if tab == "zebra":
         image, status = client.call("zebra_translate", [client.upload(path), "AtoB"])
         return client.fetch(image), status
-    layer, composite = client.upload(path), client.upload(path)
-    canvas = {"background": composite, "layers": [layer], "composite": composite, "id": None}
+    canvas = {"png": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"), "final": True, "origin": "browser"}
     extra = ["random", 1, None, 0, 0, 0, 0] if tab == "street" else []
     image, status = client.call(f"{tab}_render", [canvas, *extra])
     return client.fetch(image), status

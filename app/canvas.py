@@ -1,12 +1,15 @@
 """Canvas values <-> model inputs: pure functions, no gradio, no models.
 
-An ImageEditor value is a dict {"background", "layers", "composite"} whose images are numpy
-arrays (RGBA from the browser's canvas), PIL images or file paths. Here it becomes what a model
-takes: a black-on-white sketch, or a map of class ids snapped to a palette. An empty canvas
-becomes the model's blank input (white paper, or the blank class everywhere).
+A canvas value is the painting canvas's dict {"png": data URL, ...} (app/paint_canvas.py) or a
+plain image (numpy array, PIL image, path, or {"path": ...}). Here it becomes what a model takes: a black-on-white sketch, or a map of class
+ids snapped to a palette. An empty canvas becomes the model's blank input (white paper, or the
+blank class everywhere).
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +20,38 @@ from PIL import Image
 PAPER_RGB = (255, 255, 255)
 INK_THRESHOLD = 128  # grey levels below this are ink: sketch models are trained on binary line maps
 CONFIDENT_DISTANCE = 40.0  # RGB distance within which a painted pixel clearly belongs to a class
+PNG_URL = "data:image/png;base64,"
+MAX_URL_CHARS = 8_000_000  # a 2048 px noisy canvas as PNG is ~6 MB of base64; more is not a canvas
+MAX_CANVAS_SIDE = 4096
+
+
+def decode_png_url(url: object) -> np.ndarray:
+    """A canvas's PNG data URL -> H x W x 3|4 uint8; a clear ValueError for anything else."""
+    if not isinstance(url, str) or not url.startswith(PNG_URL):
+        raise ValueError("the canvas sent something that is not a PNG picture; reload the page")
+    if len(url) > MAX_URL_CHARS:
+        raise ValueError(f"the canvas picture is too large ({len(url) / 1e6:.1f} MB)")
+    try:
+        data = base64.b64decode(url[len(PNG_URL) :], validate=True)
+        with Image.open(io.BytesIO(data)) as im:
+            if im.format != "PNG":
+                raise ValueError(f"the canvas sent a {im.format} picture, not a PNG; reload the page")
+            if max(im.size) > MAX_CANVAS_SIDE:
+                raise ValueError(f"the canvas is {im.width}x{im.height}; at most {MAX_CANVAS_SIDE} px a side")
+            return np.asarray(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
+    except (binascii.Error, OSError) as exc:
+        raise ValueError("the canvas picture could not be read (a broken PNG); reload the page") from exc
+
+
+def png_url(rgb: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)  # speed over size: it is local
+    return PNG_URL + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def canvas_value(rgb: np.ndarray, *, render: bool = True) -> dict:
+    """A picture for the painting canvas to load; with render, the canvas posts it back to render."""
+    return {"png": png_url(rgb), "origin": "server", "render": render}
 
 
 def to_array(image: object) -> np.ndarray | None:
@@ -51,44 +86,14 @@ def flatten(image: np.ndarray, under: Sequence[int]) -> np.ndarray:
     return (out + 0.5).astype(np.uint8)
 
 
-def _over(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
-    """Alpha-composite an RGBA layer over an RGBA base of the same size."""
-    if layer.shape[:2] != base.shape[:2]:
-        layer = np.asarray(Image.fromarray(layer).resize(base.shape[1::-1], Image.NEAREST))
-    la = layer[:, :, 3:4].astype(np.float32) / 255.0
-    ba = base[:, :, 3:4].astype(np.float32) / 255.0
-    out_a = la + ba * (1 - la)
-    rgb = layer[:, :, :3] * la + base[:, :, :3] * ba * (1 - la)
-    rgb = np.where(out_a > 0, rgb / np.maximum(out_a, 1e-6), 0)
-    return np.concatenate([rgb, out_a * 255], axis=2).round().clip(0, 255).astype(np.uint8)
-
-
-def _rgba(a: np.ndarray) -> np.ndarray:
-    if a.ndim == 2:
-        a = np.repeat(a[:, :, None], 3, axis=2)
-    if a.shape[2] == 3:
-        a = np.concatenate([a, np.full(a.shape[:2] + (1,), 255, np.uint8)], axis=2)
-    return a
-
-
 def canvas_image(value: object, *, under: Sequence[int]) -> np.ndarray | None:
-    """An ImageEditor value (or a plain image) -> H x W x 3 uint8 on `under`; None if empty."""
+    """A canvas value -> H x W x 3 uint8, transparent parts on `under`; None if empty."""
     if value is None:
         return None
-    if not isinstance(value, dict) or ("composite" not in value and "background" not in value):
-        a = to_array(value)
-        return None if a is None else flatten(a, under)
-    composite = to_array(value.get("composite"))
-    if composite is None:
-        # No composite: stack the background and the layers ourselves.
-        parts = [to_array(value.get("background"))] + [to_array(x) for x in value.get("layers") or []]
-        parts = [_rgba(p) for p in parts if p is not None]
-        if not parts:
-            return None
-        composite = parts[0]
-        for layer in parts[1:]:
-            composite = _over(composite, layer)
-    return flatten(composite, under)
+    if isinstance(value, dict) and "png" in value:
+        return None if value["png"] is None else flatten(decode_png_url(value["png"]), under)
+    a = to_array(value)
+    return None if a is None else flatten(a, under)
 
 
 def blank_sketch(size: tuple[int, int] = (256, 256)) -> Image.Image:
@@ -173,24 +178,3 @@ def fit_into(image: np.ndarray, size: tuple[int, int], *, fill: Sequence[int] | 
     x0, y0 = (w - nw) // 2, (h - nh) // 2
     out[y0 : y0 + nh, x0 : x0 + nw] = small
     return out
-
-
-def editor_value(background: np.ndarray, layer: np.ndarray | None = None) -> dict:
-    """A value to set on an ImageEditor: a background, optionally one layer drawn over it.
-
-    Content goes in a layer over a plain background, so that the eraser reveals the background
-    (paper white for sketches, the blank class for label maps).
-    """
-    composite = background if layer is None else canvas_image({"background": background, "layers": [layer], "composite": None}, under=(0, 0, 0))
-    return {"background": background, "layers": [] if layer is None else [layer], "composite": composite}
-
-
-def solid(size: tuple[int, int], rgb: Sequence[int]) -> np.ndarray:
-    w, h = size
-    out = np.empty((h, w, 3), np.uint8)
-    out[...] = np.asarray(rgb, dtype=np.uint8)
-    return out
-
-
-def opaque_layer(rgb: np.ndarray) -> np.ndarray:
-    return _rgba(rgb)

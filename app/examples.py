@@ -1,49 +1,73 @@
 """Example inputs for the tabs, from assets/ (made by assets/make_assets.py; drawn anew if absent).
 
-Canvas examples are given to gradio as files: a paper background and the ink as a transparent
-layer over it, so the eraser works on an example as on one's own strokes.
+Each tab shows its examples as a gallery of thumbnails; picking one loads it into the canvas,
+which renders it once (no blank canvas first). Label layouts are stored as class ids in the
+layout's own class order (app/facade_layouts.py, app/street_layouts.py).
 """
 from __future__ import annotations
 
 import functools
 import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from .canvas import fit_into
 from .cat_sketches import example_sketches
+from .facade_layouts import FACADE_CLASSES, facade_layout
+from .street_layouts import STREET_CLASSES, street_layout
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SKETCH_DIR = ASSETS / "sketches"
+LAYOUT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)  # the seeds assets/make_assets.py draws
 
 
-def sketch_files() -> list[Path]:
-    """The example sketches (ink on white PNGs): assets/sketches/*.png, or drawn into a temp dir."""
-    files = sorted(SKETCH_DIR.glob("*.png"))
-    if files:
-        return files
-    out = Path(tempfile.mkdtemp(prefix="ganvas-sketches-"))
-    for name, sketch in example_sketches():
-        Image.fromarray(sketch).save(out / f"{name}.png")
-    return sorted(out.glob("*.png"))
+@dataclass(frozen=True)
+class Example:
+    name: str  # shown under the thumbnail
+    picture: np.ndarray  # a sketch (H x W, ink 0 on 255) or class ids in the layout's class order
+
+
+@dataclass(frozen=True)
+class LayoutKind:
+    folder: str
+    classes: tuple[str, ...]
+    draw: Callable[[int], np.ndarray]  # seed -> class ids, when the asset file is absent
+
+
+LAYOUTS = {
+    "facade": LayoutKind("facades", FACADE_CLASSES, lambda seed: facade_layout(seed)),
+    "street": LayoutKind("streets", STREET_CLASSES, lambda seed: street_layout(seed, size=(256, 192))),
+}
 
 
 @functools.cache
-def sketch_examples(size: tuple[int, int] = (256, 256)) -> list[tuple[str, dict]]:
-    """(label, canvas value of file paths) per example sketch."""
-    work = Path(tempfile.mkdtemp(prefix="ganvas-examples-"))
-    paper = work / "paper.png"
-    Image.new("RGB", size, "white").save(paper)
+def sketch_examples() -> tuple[Example, ...]:
+    files = sorted(SKETCH_DIR.glob("*.png"))
+    if files:
+        return tuple(Example(p.stem.replace("_", " "), np.asarray(Image.open(p).convert("L"))) for p in files)
+    return tuple(Example(name.replace("_", " "), sketch) for name, sketch in example_sketches())
+
+
+@functools.cache
+def layout_examples(kind: str) -> tuple[Example, ...]:
+    layout = LAYOUTS[kind]
     examples = []
-    for path in sketch_files():
-        ink = fit_into(np.asarray(Image.open(path).convert("L")), size, fill=255)
-        layer = np.zeros(ink.shape + (4,), np.uint8)
-        layer[..., 3] = np.where(ink < 128, 255, 0)
-        layer_path = work / f"{path.stem}_ink.png"
-        Image.fromarray(layer).save(layer_path)
-        composite = work / f"{path.stem}.png"
-        Image.fromarray(ink).convert("RGB").save(composite)
-        examples.append((path.stem.replace("_", " "), {"background": str(paper), "layers": [str(layer_path)], "composite": str(composite)}))
-    return examples
+    for seed in LAYOUT_SEEDS:
+        path = ASSETS / layout.folder / f"{kind}_{seed}_ids.png"
+        ids = np.asarray(Image.open(path)) if path.exists() else layout.draw(seed)
+        examples.append(Example(f"{kind} {seed}", ids))
+    return tuple(examples)
+
+
+def thumbnails(examples: Sequence[Example], colour: Callable[[np.ndarray], np.ndarray], *, tag: str) -> list[tuple[str, str]]:
+    """(PNG path, caption) per example for a gallery, each picture coloured by `colour`."""
+    folder = Path(tempfile.mkdtemp(prefix=f"ganvas-{tag}-"))
+    out = []
+    for i, example in enumerate(examples):
+        path = folder / f"{i:02d}.png"
+        Image.fromarray(colour(example.picture)).save(path)
+        out.append((str(path), example.name))
+    return out

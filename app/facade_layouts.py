@@ -125,6 +125,12 @@ def palette_for(class_names: Sequence[str], palette_names: Sequence[str]) -> lis
     return list(range(len(class_names)))
 
 
+def palette_ids(ids: np.ndarray, class_names: Sequence[str], palette: Sequence[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
+    """Class ids in `class_names` order -> the same classes as ids of the palette (name, rgb)."""
+    index = np.asarray(palette_for(class_names, [name for name, _ in palette]), dtype=np.uint8)
+    return index[ids]
+
+
 def colorize(ids: np.ndarray, class_names: Sequence[str], palette: Sequence[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
     """Class ids in `class_names` order -> H x W x 3 uint8 in the palette's colours (name, rgb)."""
     index = palette_for(class_names, [name for name, _ in palette])

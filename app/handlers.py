@@ -24,9 +24,10 @@ from . import canvas as cv
 from . import seeds as sd
 from .batching import render_latents, translate_batch
 from .errors import report
-from .facade_layouts import FACADE_CLASSES, colorize, facade_layout
+from .examples import LAYOUTS, sketch_examples
+from .facade_layouts import facade_layout, palette_ids
 from .models import FACADE, HUB, SKETCH, VARIATIONS, ZEBRA
-from .palettes import DEFAULT_FACADE_PALETTE, palette_of
+from .palettes import DEFAULT_FACADE_PALETTE, display_palette, palette_of
 from .uploads import load_upload
 
 logger = logging.getLogger(__name__)
@@ -91,16 +92,15 @@ def render_sketch_batch(canvases: list) -> tuple[list, list]:
     return outputs, statuses
 
 
-def blank_sketch_canvas() -> dict:
-    return cv.editor_value(cv.solid(SKETCH_CANVAS, cv.PAPER_RGB))
-
-
-def sketch_editor_value(sketch: np.ndarray) -> dict:
-    """A sketch (H x W, ink 0) as a canvas value: paper background, the ink as an editable layer."""
+def sketch_canvas_value(sketch: np.ndarray) -> dict:
+    """A sketch (H x W, ink 0) fitted into the canvas, as a value the canvas loads and renders."""
     ink = cv.fit_into(sketch, SKETCH_CANVAS, fill=255)
-    layer = np.zeros(ink.shape + (4,), np.uint8)
-    layer[..., 3] = 255 - ink  # ink opaque, paper transparent: the eraser shows the paper below
-    return cv.editor_value(cv.solid(SKETCH_CANVAS, cv.PAPER_RGB), layer)
+    return cv.canvas_value(np.repeat(ink[:, :, None], 3, axis=2))
+
+
+def sketch_example(index: int) -> dict:
+    """The index-th example sketch as a canvas value (the canvas renders it as it loads)."""
+    return sketch_canvas_value(sketch_examples()[index].picture)
 
 
 def sketch_upload(payload: object, line_width: float = 2) -> tuple[dict | None, str]:
@@ -124,7 +124,7 @@ def sketch_upload(payload: object, line_width: float = 2) -> tuple[dict | None, 
             sketch = photo_to_sketch(small, line_width=max(1, int(line_width)))
             how = "photo turned into a sketch"
         ms = (time.perf_counter() - started) * 1000
-        return sketch_editor_value(sketch), f"✓ {how} · {ms:.0f} ms: edit it on the canvas"
+        return sketch_canvas_value(sketch), f"✓ {how} · {ms:.0f} ms: edit it on the canvas"
     except Exception as exc:
         return gr.skip(), report(exc, where="sketch upload")
 
@@ -184,19 +184,27 @@ def label_palette(name: str, default: list) -> list[tuple[str, tuple[int, int, i
     return palette_of(HUB.contract(name), default)
 
 
-def blank_label_canvas(name: str, default: list, size: tuple[int, int]) -> dict:
-    contract = HUB.contract(name)
-    palette = label_palette(name, default)
-    blank = contract.blank_class if contract else 0
-    return cv.editor_value(cv.solid(size, palette[blank][1]))
+def painter_palette(name: str, default: list) -> list[tuple[str, tuple[int, int, int]]]:
+    """(class name, colour shown on the canvas) per class id: see palettes.display_palette."""
+    return display_palette(label_palette(name, default))
 
 
-def label_editor_value(name: str, default: list, rgb: np.ndarray, size: tuple[int, int]) -> dict:
-    """A colour label map as a canvas value: blank-class background, the map as a layer."""
+def blank_class(name: str) -> int:
     contract = HUB.contract(name)
-    palette = label_palette(name, default)
-    blank = palette[contract.blank_class if contract else 0][1]
-    return cv.editor_value(cv.solid(size, blank), cv.opaque_layer(cv.fit_into(rgb, size, fill=blank, nearest=True)))
+    return contract.blank_class if contract else 0
+
+
+def label_canvas_value(name: str, default: list, ids: np.ndarray, size: tuple[int, int]) -> dict:
+    """A map of class ids fitted into the canvas, in the painter's colours, for the canvas to load."""
+    shown = [rgb for _, rgb in painter_palette(name, default)]
+    fitted = cv.fit_into(ids, size, fill=blank_class(name), nearest=True)
+    return cv.canvas_value(cv.ids_to_rgb(fitted, shown))
+
+
+def canvas_palette(value: object, model_palette: list, shown_palette: list) -> list:
+    """The colours a canvas value is painted in: the painter's display colours for the painting
+    canvas, the model's own palette for any other picture (an API client's label map)."""
+    return shown_palette if isinstance(value, dict) and "png" in value else model_palette
 
 
 def render_labels(name: str, canvases: list, *, size: tuple[int, int], zs: list | None = None, seeds: list | None = None) -> tuple[list, list]:
@@ -206,11 +214,12 @@ def render_labels(name: str, canvases: list, *, size: tuple[int, int], zs: list 
     except Exception as exc:
         status = report(exc, where=f"{name} render", toast=False)
         return [None] * len(canvases), [status] * len(canvases)
-    palette = [p.rgb for p in model.contract.palette]
+    palette = [tuple(p.rgb) for p in model.contract.palette]
+    shown = [rgb for _, rgb in display_palette([(p.name, tuple(p.rgb)) for p in model.contract.palette])]
     maps, statuses = [], [""] * len(canvases)
     for i, value in enumerate(canvases):
         try:
-            ids = cv.labels_from_canvas(value, palette, blank_class=model.contract.blank_class, size=size)
+            ids = cv.labels_from_canvas(value, canvas_palette(value, palette, shown), blank_class=model.contract.blank_class, size=size)
             maps.append(Image.fromarray(ids))
         except Exception as exc:
             maps.append(None)
@@ -234,6 +243,17 @@ def render_labels(name: str, canvases: list, *, size: tuple[int, int], zs: list 
     return outputs, statuses
 
 
+def layout_canvas_value(name: str, default: list, kind: str, ids: np.ndarray, size: tuple[int, int]) -> dict:
+    """Class ids of a procedural layout (its own class order) as the painter's canvas value."""
+    return label_canvas_value(name, default, palette_ids(ids, LAYOUTS[kind].classes, label_palette(name, default)), size)
+
+
+def layout_colours(name: str, default: list, kind: str):
+    """ids in the layout's class order -> H x W x 3 in the painter's colours (for thumbnails)."""
+    shown = [rgb for _, rgb in painter_palette(name, default)]
+    return lambda ids: cv.ids_to_rgb(palette_ids(ids, LAYOUTS[kind].classes, label_palette(name, default)), shown)
+
+
 def render_facade(canvas: object) -> tuple[Image.Image | None, str]:
     images, statuses = render_labels(FACADE, [canvas], size=FACADE_CANVAS)
     return images[0], statuses[0]
@@ -248,8 +268,7 @@ def facade_random(seed: object = None) -> tuple[dict, int, str]:
     try:
         s = sd.seed_or_new(seed)
         ids = facade_layout(s, size=FACADE_CANVAS)
-        rgb = colorize(ids, FACADE_CLASSES, label_palette(FACADE, DEFAULT_FACADE_PALETTE))
-        return label_editor_value(FACADE, DEFAULT_FACADE_PALETTE, rgb, FACADE_CANVAS), s, f"layout seed {s}"
+        return layout_canvas_value(FACADE, DEFAULT_FACADE_PALETTE, "facade", ids, FACADE_CANVAS), s, f"layout seed {s}"
     except Exception as exc:
         return gr.skip(), gr.skip(), report(exc, where="facade layout")
 
@@ -262,9 +281,8 @@ def label_upload(name: str, default: list, payload: object, size: tuple[int, int
             return gr.skip(), ""
         palette = label_palette(name, default)
         ids = cv.snap_labels(np.asarray(image.convert("RGB")), [rgb for _, rgb in palette])
-        rgb = cv.ids_to_rgb(ids, [rgb for _, rgb in palette])
         found = ", ".join(palette[i][0] for i in np.unique(ids))
-        return label_editor_value(name, default, rgb, size), f"✓ label map snapped to the palette: {found}"
+        return label_canvas_value(name, default, ids, size), f"✓ label map snapped to the palette: {found}"
     except Exception as exc:
         return gr.skip(), report(exc, where=f"{name} label upload")
 

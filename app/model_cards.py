@@ -1,98 +1,70 @@
-"""The Models tab: one Markdown card per model, from the manifest (nothing is loaded for it)."""
+"""The Models tab's text: one Markdown card per model, from the manifest (nothing is loaded for it).
+
+A card says what the model does and takes, where its data came from and under which terms, how
+it was trained, how well it did (app.metric_words: in words, with the numbers) and whether it is
+ready. A model without weights says "not available yet", with the developer notes folded away.
+"""
 from __future__ import annotations
 
 import engine
-from engine.loading import how_to_get
 from engine.manifest import ModelCard
 
+from .metric_words import metrics_markdown, training_words
+from .model_words import FOLD_SUMMARY, TAB_OF, developer_notes, scrub_paths
 from .models import HUB, STUDIO_MODELS, ModelHub
 
-TAB_OF = {
-    "pix2pix.edges2cats": "Sketch → Cat",
-    "bicyclegan.edges2cats": "Sketch → Cat (variations)",
-    "pix2pix.facades": "Facade painter",
-    "spade.camvid": "Street painter",
-    "cyclegan.horse2zebra": "Horse ↔ Zebra",
-}
+NOT_MEASURED = "not measured yet"
+KIND_WORDS = {"sketch": "a pen sketch", "labels": "a painted label map", "photo": "a photo"}
 
 
 def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n else "unknown size"
 
 
-def _value(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, dict):
-        return ", ".join(f"{k}: {_value(x)}" for k, x in v.items())
-    return str(v)
+def _fold(summary: str, body: str) -> str:
+    """A closed fold; the blank line after it ends the HTML block before the next Markdown line."""
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n"
 
 
-# Bookkeeping in the evaluation results (which segmenter or judge, its own scores): not a metric.
-_NOT_METRICS = ("segmenter", "segmenter_val_accuracy", "judge", "evaluated_on")
-
-
-def _realism_markdown(r: dict) -> str:
-    """KID-Lite1 beside its reference rows: what real photos score, and blurred ones."""
-    if "kid_lite1_x1000" not in r:  # CycleGAN: one per direction
-        return "; ".join(f"{d} {_realism_markdown(v)}" for d, v in r.items() if isinstance(v, dict))
-    return (f"KID-Lite1 ×1000 {_value(r['kid_lite1_x1000'])} (real photos {_value(r['real_vs_real'])}, "
-            f"real photos blurred {_value(r['real_blurred'])}; lower is more photographic)")
-
-
-def metrics_markdown(metrics: dict) -> str:
-    """The headline numbers, one level deep: `fcn: generated pixel accuracy 0.559 / real 0.619`."""
-    parts = []
-    for key, value in metrics.items():
-        if key in _NOT_METRICS:
-            continue
-        if key == "fcn" and isinstance(value, dict):
-            gen, real = value.get("generated", {}), value.get("real", {})
-            parts.append(
-                "FCN-score (generated / real photos): "
-                + ", ".join(f"{k.replace('_', ' ')} {_value(gen[k])} / {_value(real[k])}" for k in gen if k in real)
-                + (f" (pixel accuracy ratio {_value(value['pixel_accuracy_ratio'])})" if "pixel_accuracy_ratio" in value else "")
-            )
-        elif key == "realism" and isinstance(value, dict):
-            parts.append(_realism_markdown(value))
-        elif isinstance(value, dict):
-            parts.append(f"{key.replace('_', ' ')}: " + ", ".join(f"{k.replace('_', ' ')} {_value(v)}" for k, v in value.items() if k not in _NOT_METRICS))
-        else:
-            parts.append(f"{key.replace('_', ' ')} {_value(value)}")
-    text = " · ".join(parts)
-    return text + (f" ({metrics['evaluated_on']})" if metrics.get("evaluated_on") else "")
+def input_words(card: ModelCard) -> str:
+    """"a painted label map of 12 classes, scaled to 160 px; 64 numbers (z) choose its look"."""
+    c = card.contract
+    text = f"{KIND_WORDS.get(c.kind, c.kind)}"
+    if c.palette:
+        text += f" of {len(c.palette)} classes"
+    text += ", any size" if c.any_resolution else f", scaled to {c.size} px"
+    if c.nz:
+        text += f"; {c.nz} numbers (z) choose its look" + (", or a reference photo's style" if c.encoder or c.style else "")
+    if c.directions:
+        text += "; " + " / ".join(c.directions.values())
+    return text
 
 
 def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
     e = card.entry
-    c = card.contract
     dataset = e.get("dataset") or {}
     lines = [f"### {card.name}", f"*{card.task or card.family}* · {card.family} · {_size(card.size_bytes)}"]
     if card.name in TAB_OF:
         lines[-1] += f" · used by **{TAB_OF[card.name]}**"
-    inputs = f"{c.kind}, {c.size} px"
-    if c.palette:
-        inputs += f", {len(c.palette)} classes"
-    if c.nz:
-        inputs += f", z of {c.nz}"
-    if c.directions:
-        inputs += ", " + " / ".join(c.directions.values())
-    lines.append(f"- **input**: {inputs}")
+    lines.append(f"- **takes**: {input_words(card)}")
     if dataset:
         lines.append(f"- **dataset**: {dataset.get('name', '?')}" + (f" — terms: {dataset['terms']}" if dataset.get("terms") else ""))
     if e.get("recipe"):
         lines.append(f"- **recipe**: `{e['recipe']}`")
-    trained = [f"{k.replace('_', ' ')}: {_value(e[k])}" for k in ("steps", "wall_time_s", "device") if e.get(k) is not None]
+    trained = training_words(e)
     if trained:
-        lines.append("- **training**: " + ", ".join(trained))
-    lines.append("- **metrics**: " + (metrics_markdown(e["metrics"]) if e.get("metrics") else f"not measured yet (`python -m trainers evaluate {card.name} --data DIR --write` adds them)"))
-    if hub.is_loaded(card.name):
-        lines.append("- **status**: loaded in memory")
-    elif card.available:
-        lines.append("- **status**: weights present, loads on first use")
+        lines.append(f"- **training**: {trained}")
+    if e.get("metrics"):
+        lines.append("- **metrics**:\n" + metrics_markdown(e["metrics"], directions=card.contract.directions, indent="  "))
     else:
-        missing = ", ".join(f"`{m}`" for m in card.missing_files)
-        lines.append(f"- **status**: weights missing: {missing} in `{card.folder}`; {how_to_get(card.name)}")
+        lines.append(f"- **metrics**: {NOT_MEASURED}\n\n" + _fold(
+            "how to measure them (for developers)", f"`python -m trainers evaluate {card.name} --data DIR --write` adds them to the manifest."))
+    if hub.is_loaded(card.name):
+        lines.append("- **status**: ready, loaded in memory")
+    elif card.available:
+        lines.append("- **status**: ready; loads on first use")
+    else:
+        lines.append("- **status**: not available yet\n\n" + _fold(FOLD_SUMMARY, developer_notes(card.name, hub)))
     return "\n".join(lines)
 
 
@@ -100,10 +72,13 @@ def models_markdown(hub: ModelHub = HUB) -> str:
     try:
         cards = {c.name: c for c in engine.list_models()}
     except Exception as exc:  # a broken manifest must not break the tab
-        return f"⚠ the model registry cannot be read: {exc}"
+        return f"⚠ The list of models cannot be read right now.\n\n{_fold('details (for developers)', scrub_paths(str(exc)))}"
     parts = [card_markdown(c, hub) for c in cards.values()]
     for name in STUDIO_MODELS:
         if name not in cards:
-            parts.append(f"### {name}\n*not registered yet* · used by **{TAB_OF.get(name, '?')}**\n- **status**: weights missing; {how_to_get(name)}")
+            parts.append(
+                f"### {name}\n*not registered yet* · used by **{TAB_OF.get(name, '?')}**\n"
+                "- **status**: not available yet\n\n" + _fold(FOLD_SUMMARY, developer_notes(name, hub))
+            )
     loaded = ", ".join(hub.loaded()) or "none yet"
     return f"Models loaded in this server: {loaded}.\n\n" + "\n\n".join(parts)

@@ -15,19 +15,19 @@ from PIL import Image
 
 from . import seeds as sd
 from .errors import report
-from .facade_layouts import colorize
-from .handlers import label_editor_value, label_palette, label_upload, ok, render_labels
+from .handlers import label_upload, layout_canvas_value, ok, render_labels
 from .models import HUB, STREET
 from .palettes import DEFAULT_STREET_PALETTE
-from .street_layouts import STREET_CLASSES, street_layout
-from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_vector, steer, style_space
+from .street_layouts import street_layout
+from .style_words import described_space
+from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_labels, preset_vector, slider_labels, steer
 from .uploads import load_upload
 
 STREET_CANVAS = (256, 192)  # CamVid's 4:3 at the model's native 256 px long side
 
 
 def space_of(model) -> StyleSpace:
-    return style_space(z_dim=model.nz, extras=model.extras, config=model.config)
+    return described_space(model)
 
 
 def style_code(model, source: str, seed: object, preset: str | None, photo_z: Sequence[float] | None, offsets: Sequence[float]) -> tuple[np.ndarray, int | None]:
@@ -85,9 +85,7 @@ def render_street_batch(canvases: list, sources: list, seeds: list, presets: lis
 def street_random(seed: object = None) -> tuple[dict, int, str]:
     try:
         s = sd.seed_or_new(seed)
-        ids = street_layout(s, size=STREET_CANVAS)
-        rgb = colorize(ids, STREET_CLASSES, label_palette(STREET, DEFAULT_STREET_PALETTE))
-        return label_editor_value(STREET, DEFAULT_STREET_PALETTE, rgb, STREET_CANVAS), s, f"layout seed {s}"
+        return layout_canvas_value(STREET, DEFAULT_STREET_PALETTE, "street", street_layout(s, size=STREET_CANVAS), STREET_CANVAS), s, f"layout seed {s}"
     except Exception as exc:
         return gr.skip(), gr.skip(), report(exc, where="street layout")
 
@@ -126,10 +124,7 @@ def street_controls() -> tuple:
     except Exception as exc:
         return (report(exc, where="street controls", toast=False), gr.skip(), gr.skip(), gr.skip(), *hidden)
     sources = ["random"] + (["preset"] if space.n_presets else []) + (["photo"] if model.contract.encoder or model.contract.style else [])
-    sliders = [
-        gr.Slider(visible=i < space.n_directions, label=f"style direction {i + 1}")
-        for i in range(MAX_SLIDERS)
-    ]
+    sliders = [gr.Slider(visible=bool(label), label=label or f"style direction {i + 1}") for i, label in enumerate(slider_labels(space))]
     # Choices only: setting a value here would fire a change and an extra (slow) render.
-    presets = gr.Dropdown(choices=list(space.preset_names), visible=bool(space.n_presets))
+    presets = gr.Dropdown(choices=preset_labels(space), visible=bool(space.n_presets))
     return ("", presets, gr.Image(visible="photo" in sources), gr.Radio(choices=sources), *sliders)

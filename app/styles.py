@@ -4,7 +4,11 @@ A model may ship, as extra tensors, the mean of its training styles, their main 
 ("style_components", k x z_dim, e.g. principal components), the spread along each
 ("style_spread", k) and a few named presets ("style_presets", m x z_dim, names in the config's
 "style_preset_names"). All are optional: without them the sliders and presets are hidden.
-Sliders move the code along direction i by (value x spread_i).
+Slider i moves the code along direction i by (value x spread_i).
+
+`style_space` reads what the model ships; `app.style_words.described_space` adds the words a
+painter reads (what each slider changes, what each preset looks like), measured on renders.
+`slider_labels` and `preset_labels` give those words to the street tab.
 """
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ class StyleSpace:
     spread: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     presets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     preset_names: tuple[str, ...] = ()
+    # Words measured on renders (app.style_words); empty when not measured.
+    direction_labels: tuple[str, ...] = ()  # per direction: what it changes; "" = too little to show
+    preset_aliases: tuple[str, ...] = ()  # per preset: the name the model ships, still accepted
 
     @property
     def n_directions(self) -> int:
@@ -35,19 +42,23 @@ class StyleSpace:
         return int(self.presets.shape[0]) if self.presets.size else 0
 
 
+def _numpy(t: object) -> np.ndarray:
+    return np.asarray(t.detach().cpu().float().numpy() if hasattr(t, "detach") else t, dtype=np.float32)
+
+
 def _vector_rows(t: object, z_dim: int) -> np.ndarray:
-    a = np.asarray(t.detach().cpu().float().numpy() if hasattr(t, "detach") else t, dtype=np.float32)
-    a = a.reshape(-1, z_dim) if a.size and a.size % z_dim == 0 else np.zeros((0, z_dim), np.float32)
-    return a
+    a = _numpy(t)
+    return a.reshape(-1, z_dim) if a.size and a.size % z_dim == 0 else np.zeros((0, z_dim), np.float32)
 
 
 def style_space(*, z_dim: int, extras: dict, config: dict | None = None) -> StyleSpace:
     """The style controls a model supports, from its extra tensors; malformed ones are ignored."""
     if z_dim <= 0:
         raise ValueError("this model takes no style code")
-    mean = _vector_rows(extras["style_mean"], z_dim)[0] if "style_mean" in extras and np.size(extras["style_mean"]) == z_dim else None
+    mean = _numpy(extras["style_mean"]).reshape(-1) if "style_mean" in extras else None
+    mean = mean if mean is not None and mean.size == z_dim else None
     components = _vector_rows(extras.get("style_components", np.zeros(0)), z_dim)
-    spread = np.asarray(extras["style_spread"], dtype=np.float32).reshape(-1) if "style_spread" in extras else np.ones(len(components), np.float32)
+    spread = _numpy(extras["style_spread"]).reshape(-1) if "style_spread" in extras else np.ones(len(components), np.float32)
     if len(spread) != len(components):
         spread = np.ones(len(components), np.float32)
     presets = _vector_rows(extras.get("style_presets", np.zeros(0)), z_dim)
@@ -56,14 +67,31 @@ def style_space(*, z_dim: int, extras: dict, config: dict | None = None) -> Styl
     return StyleSpace(z_dim=z_dim, mean=mean, components=components, spread=spread, presets=presets, preset_names=tuple(names))
 
 
+def slider_labels(space: StyleSpace) -> list[str]:
+    """MAX_SLIDERS labels, slider i for direction i: what it changes ("darker ↔ brighter");
+    "" for a slider to hide (no such direction, or one whose effect is too small to see)."""
+    if space.direction_labels:
+        labels = list(space.direction_labels)
+    else:  # not measured: number them
+        labels = [f"style direction {i + 1}" for i in range(space.n_directions)]
+    return (labels + [""] * MAX_SLIDERS)[:MAX_SLIDERS]
+
+
+def preset_labels(space: StyleSpace) -> list[str]:
+    """The presets' names for the dropdown, in preset order (what they look like, once measured)."""
+    return list(space.preset_names)
+
+
 def preset_vector(space: StyleSpace, name: str | None) -> np.ndarray:
+    """A preset's code, by its name or by the name the model ships (an alias)."""
     if not space.n_presets:
         raise ValueError("this model ships no style presets; use a random style or a reference photo")
-    if name not in space.preset_names:
-        name = space.preset_names[0] if name in (None, "") else name
-        if name not in space.preset_names:
-            raise ValueError(f"no style preset named {name!r}; valid: {', '.join(space.preset_names)}")
-    return space.presets[space.preset_names.index(name)]
+    if name in (None, ""):
+        return space.presets[0]
+    for names in (space.preset_names, space.preset_aliases):
+        if name in names:
+            return space.presets[names.index(name)]
+    raise ValueError(f"no style preset named {name!r}; valid: {', '.join(space.preset_names)}")
 
 
 def steer(space: StyleSpace, base: np.ndarray, offsets: Sequence[float]) -> np.ndarray:

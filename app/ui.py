@@ -26,16 +26,20 @@ def build_demo(options: UiOptions | None = None) -> gr.Blocks:
     options = options or UiOptions()
     with gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(INTRO, elem_id="ganvas-title")
-        banners = []
+        banners, on_loads = [], []
         with gr.Tabs():
             for label, key, module in TABS:
                 with gr.Tab(label, id=key, elem_id=f"tab-{key}") as tab:
                     parts = module.build(options)
                 banners += parts.get("banners", [])
+                if "on_load" in parts:
+                    on_loads.append(parts["on_load"])
                 if "on_select" in parts:
                     fn, outputs = parts["on_select"]
                     tab.select(fn, outputs=outputs, api_name=f"{key}_open", show_progress="minimal")
         # Weights may appear while the server runs (a training finishes): re-check on page load.
         refresh = [lambda names=names: availability_markdown(*names) for _, names in banners]
         demo.load(lambda: tuple(fn() for fn in refresh), outputs=[b for b, _ in banners], api_name="availability", queue=False)
+        for fn, outputs in on_loads:  # controls that follow the weights (an upload enabled once they exist)
+            demo.load(fn, outputs=outputs, queue=False, api_visibility="private")
     return demo

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import numpy as np
 from PIL import Image
 
+from app.canvas import png_url
 from app.cat_sketches import example_sketches
 from app.facade_layouts import FACADE_CLASSES, colorize, facade_layout
 from app.models import ZEBRA
@@ -54,18 +56,9 @@ def call(client: Client, api_name: str, *args):
     return client.predict(*args, api_name=api_name)
 
 
-def upload_editor(value: dict) -> dict:
-    """An editor value returned by the API (local paths) -> a value to send back (uploads)."""
-    return {
-        "background": handle_file(value["background"]) if value.get("background") else None,
-        "layers": [handle_file(p) for p in value.get("layers") or []],
-        "composite": handle_file(value["composite"]) if value.get("composite") else None,
-        "id": None,
-    }
-
-
-def editor_of(path: Path) -> dict:
-    return {"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path)), "id": None}
+def painted(path: Path) -> dict:
+    """A canvas value as the page posts it: the picture as a PNG data URL."""
+    return {"png": png_url(np.asarray(Image.open(path).convert("RGB"))), "final": True, "origin": "browser"}
 
 
 def test_missing_weights_answer_with_a_message_then_work_once_present(client, server, files):
@@ -94,22 +87,26 @@ def test_bad_upload_gives_a_message(client, files):
 
 
 def test_sketch_endpoints(client, files):
-    out, status = call(client, "/sketch_render", editor_of(files["sketch"]))
+    out, status = call(client, "/sketch_render", painted(files["sketch"]))
     assert Path(out).is_file() and status.startswith("✓"), status
-    assert Image.open(out).format == "PNG"
-    blank = call(client, "/sketch_clear")
-    out, status = call(client, "/sketch_render", upload_editor(blank))
+    assert Image.open(out).format == "PNG" and Path(out).name == "ganvas-edges2cats.png"  # a named download
+    out, status = call(client, "/sketch_render", {"png": None})
     assert Path(out).is_file() and "empty canvas" in status
+    _, status = call(client, "/sketch_render", {"png": "data:image/png;base64,not-base64!"})
+    assert status.startswith("⚠") and "reload the page" in status
     value, status = call(client, "/sketch_upload", handle_file(str(files["photo"])), 2)
-    assert status.startswith("✓") and value["layers"]
-    out, _ = call(client, "/sketch_render", upload_editor(value))
+    assert status.startswith("✓") and value["png"].startswith("data:image/png")
+    thick, _ = call(client, "/sketch_line_width", handle_file(str(files["photo"])), 4)  # re-sketch, thicker
+    assert thick["png"] != value["png"]
+    out, _ = call(client, "/sketch_render", value)
     assert Path(out).is_file()
 
 
 def test_variation_endpoints(client, files):
-    canvas = editor_of(files["sketch"])
+    canvas = painted(files["sketch"])
     gallery, seeds, locks, status = call(client, "/variations", canvas, 3, "", [])
-    assert len(gallery) == 3 and status.startswith("✓") and len(locks["choices"]) == 3
+    first = gallery[0]["image"]
+    assert len(gallery) == 3 and Path(first if isinstance(first, str) else first["path"]).name.startswith("ganvas-edges2cats-seed") and status.startswith("✓") and len(locks["choices"]) == 3
     gallery2, seeds2, _, _ = call(client, "/variations_reroll", canvas, 3, seeds, [1])
     assert seeds2.split(", ")[1] == seeds.split(", ")[1] and seeds2 != seeds
     gallery3, seeds3, _, _ = call(client, "/variations_seeds", canvas, 2, "7, 8", [])
@@ -121,22 +118,21 @@ def test_variation_endpoints(client, files):
 def test_facade_endpoints(client, files):
     value, seed, status = call(client, "/facade_random")
     assert isinstance(seed, (int, float)) and "seed" in status
-    out, status = call(client, "/facade_render", upload_editor(value))
+    out, status = call(client, "/facade_render", value)
     assert Path(out).is_file() and status.startswith("✓")
     value, seed, _ = call(client, "/facade_layout", 21)
     assert seed == 21
     value, status = call(client, "/facade_upload", handle_file(str(files["labels"])))
     assert "window" in status
-    blank = call(client, "/facade_clear")
-    out, status = call(client, "/facade_render", upload_editor(blank))
-    assert Path(out).is_file()
+    out, status = call(client, "/facade_render", {"png": None})  # an empty canvas: all background
+    assert Path(out).is_file() and status.startswith("✓")
 
 
 def test_street_endpoints(client, files):
     opened = call(client, "/street_open")
     assert opened[0] == "" and opened[1]["choices"] and opened[1]["visible"]  # presets shown
     value, seed, _ = call(client, "/street_random")
-    canvas = upload_editor(value)
+    canvas = value
     out, status = call(client, "/street_render", canvas, "random", 3, None, 0, 0, 0, 0)
     assert Path(out).is_file() and "seed 3" in status
     out, status = call(client, "/street_render", canvas, "preset", 3, "sunny", 1.5, 0, 0, 0)
@@ -151,8 +147,7 @@ def test_street_endpoints(client, files):
     assert seed == 5
     value, status = call(client, "/street_upload", handle_file(str(files["labels"])))
     assert status.startswith("✓")
-    blank = call(client, "/street_clear")
-    out, _ = call(client, "/street_render", upload_editor(blank), "random", 1, None, 0, 0, 0, 0)
+    out, _ = call(client, "/street_render", value, "random", 1, None, 0, 0, 0, 0)
     assert Path(out).is_file()
 
 

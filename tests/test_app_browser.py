@@ -66,6 +66,7 @@ def wait_for_new_output(page, elem_id: str, previous: str | None) -> str:
 
 def stroke(page, elem_id: str, points: list[tuple[float, float]]) -> None:
     """Drag the mouse through points given as fractions of the canvas, from its centre."""
+    page.locator(f"#{elem_id} canvas").first.scroll_into_view_if_needed()
     box = page.locator(f"#{elem_id} canvas").first.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     side = min(box["width"], box["height"])
@@ -81,21 +82,79 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def test_drawing_on_the_sketch_canvas_renders_and_updates_the_cat(page):
-    first = wait_for_new_output(page, "sketch-output", None)  # the blank paper renders on load
-    stroke(page, "sketch-canvas", [(-0.25, -0.1), (0.0, 0.15), (0.25, -0.1)])
-    second = wait_for_new_output(page, "sketch-output", first)
+def outputs_seen(page, elem_id: str) -> None:
+    """Count, in the page, every new picture of an output from now on (window.__seen[elem_id])."""
+    page.evaluate(
+        """(id) => { window.__seen = window.__seen || {}; window.__srcs = window.__srcs || {};
+           const watched = id in window.__seen; window.__seen[id] = 0; window.__srcs[id] = [];
+           if (watched) return;
+           const box = document.querySelector('#' + id); let last = box.querySelector('img')?.src;
+           new MutationObserver(() => { const s = box.querySelector('img')?.src;
+             if (s && s !== last) { last = s; window.__seen[id]++; window.__srcs[id].push(s); } })
+             .observe(box, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']}); }""",
+        elem_id,
+    )
+
+
+def pixel(page, elem_id: str, fx: float, fy: float) -> list[int]:
+    """The canvas pixel at fractions (fx, fy) of its width and height, as [r, g, b]."""
+    return page.evaluate(
+        """([id, fx, fy]) => { const c = document.querySelector(`#${id} canvas`);
+           const x = Math.floor(fx * c.width), y = Math.floor(fy * c.height);
+           return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)); }""",
+        [elem_id, fx, fy],
+    )
+
+
+def hex_rgb(hex_colour: str) -> list[int]:
+    return [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def test_the_cat_follows_the_pen_while_drawing(page):
+    first = wait_for_new_output(page, "sketch-output", None)  # the starting example renders on load
+    assert first.endswith("ganvas-edges2cats.png")  # downloads are named after the model
+    outputs_seen(page, "sketch-output")
+    box = page.locator("#sketch-canvas canvas").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.down()
+    for i in range(12):  # a slow stroke, ~2 s: live pictures arrive before the pen lifts
+        page.mouse.move(box["x"] + 40 + 12 * i, box["y"] + 40 + 5 * i, steps=3)
+        page.wait_for_timeout(160)
+    live = page.evaluate("window.__seen['sketch-output']")
+    page.mouse.up()
+    assert live >= 1, "no picture arrived while the pen was moving"
+    second = wait_for_new_output(page, "sketch-output", output_src(page, "sketch-output"))
     stroke(page, "sketch-canvas", [(-0.2, -0.3), (-0.1, -0.45), (0.0, -0.3)])
     third = wait_for_new_output(page, "sketch-output", second)
     assert len({first, second, third}) == 3
-    assert page.locator("#sketch-render-status").inner_text().startswith("✓")
+    page.wait_for_function("() => document.querySelector('#sketch-render-status').innerText.startsWith('✓')")
     page.screenshot(path=str(SHOTS / "sketch.png"), full_page=True)
 
 
-def test_an_example_sketch_fills_the_canvas_and_renders(page):
-    before = output_src(page, "sketch-output")
-    page.get_by_role("button", name="cat face 2").click()
-    wait_for_new_output(page, "sketch-output", before)
+def test_sketch_tools_undo_redo_and_clear(page):
+    canvas = "sketch-canvas"
+    stroke(page, canvas, [(-0.4, 0.4), (0.4, 0.4)])  # a line near the bottom
+    assert pixel(page, canvas, 0.5, 0.9) == [0, 0, 0]
+    page.keyboard.press("Control+z")
+    assert pixel(page, canvas, 0.5, 0.9) == [255, 255, 255]
+    page.keyboard.press("Control+Shift+z")
+    assert pixel(page, canvas, 0.5, 0.9) == [0, 0, 0]
+    page.locator("#sketch-canvas [data-tool=eraser]").click()
+    stroke(page, canvas, [(-0.45, 0.4), (0.45, 0.4)])
+    assert pixel(page, canvas, 0.5, 0.9) == [255, 255, 255]
+    page.locator("#sketch-canvas [data-tool=pen]").click()
+    page.locator("#sketch-canvas [data-act=clear]").click()
+    page.wait_for_function("() => document.querySelector('#sketch-render-status').innerText.includes('empty canvas')")
+    page.locator("#sketch-canvas [data-act=undo]").click()  # clear is undoable too
+
+
+def test_an_example_loads_and_renders_once_and_marks_variations_stale(page):
+    page.wait_for_timeout(1500)  # renders of earlier strokes have landed
+    outputs_seen(page, "sketch-output")
+    page.locator("#sketch-examples").get_by_text("cat face 2").click()
+    page.wait_for_function("() => window.__seen['sketch-output'] >= 1")
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.__seen['sketch-output']") == 1, page.evaluate("window.__srcs")  # one render, no blank first
     page.locator("#variations").get_by_text("Variations (BicycleGAN)").click()
     page.get_by_role("button", name="Render variations").click()
     page.wait_for_function(
@@ -103,23 +162,70 @@ def test_an_example_sketch_fills_the_canvas_and_renders(page):
         " return ims.length >= 6 && ims.every(i => i.complete && i.naturalWidth > 0); }"
     )
     assert page.locator("#variation-seeds textarea, #variation-seeds input").first.input_value().count(",") == 5
+    assert page.locator("#variations-stale").inner_text().strip() == ""
+    stroke(page, "sketch-canvas", [(0.3, 0.3), (0.4, 0.4)])
+    page.wait_for_function("() => document.querySelector('#variations-stale').innerText.includes('changed')")
     page.screenshot(path=str(SHOTS / "sketch_variations.png"), full_page=True)
 
 
-def test_painting_on_the_facade_canvas(page):
+def test_uploads_report_apart_from_renders(page, tmp_path):
+    drawing = tmp_path / "drawing.png"
+    Image.new("L", (200, 160), 255).save(drawing)
+    page.locator("#sketch-upload input[type=file]").set_input_files(str(drawing))
+    page.wait_for_function("() => document.querySelector('#sketch-upload-status').innerText.includes('drawing')")
+    page.wait_for_function("() => document.querySelector('#sketch-render-status').innerText.includes('empty canvas')")
+    assert "drawing" in page.locator("#sketch-upload-status").inner_text()  # not overwritten by the render
+
+
+def test_label_painter_palette_rectangle_fill_eraser_and_undo(page):
     open_tab(page, "Facade painter")
-    first = wait_for_new_output(page, "facade-output", None)  # opening the tab renders the blank map
-    stroke(page, "facade-canvas", [(-0.3, -0.3), (0.3, -0.3), (0.3, 0.3), (-0.3, 0.3)])
+    first = wait_for_new_output(page, "facade-output", None)  # opening the tab renders its first example
+    canvas = "facade-canvas"
+    window = page.locator("#facade-canvas [data-class]").filter(has_text="window")
+    window.click()
+    assert "window" in page.locator("#facade-canvas .pc-current").inner_text()
+    shown = hex_rgb(window.evaluate("b => getComputedStyle(b).getPropertyValue('--swatch').trim()"))
+    page.locator("#facade-canvas [data-tool=rect]").click()
+    stroke(page, canvas, [(-0.3, -0.3), (0.3, 0.3)])  # a drag: a rectangle over the middle
     second = wait_for_new_output(page, "facade-output", first)
-    page.get_by_role("button", name="Random layout").click()
-    third = wait_for_new_output(page, "facade-output", second)
-    assert len({first, second, third}) == 3
+    assert pixel(page, canvas, 0.5, 0.5) == shown and pixel(page, canvas, 0.25, 0.25) == shown
+    page.locator("#facade-canvas [data-class]").filter(has_text="door").click()
+    page.locator("#facade-canvas [data-tool=fill]").click()
+    stroke(page, canvas, [(0.0, 0.0)])  # a click in the rectangle fills exactly it
+    door = hex_rgb(page.locator("#facade-canvas [data-class]").filter(has_text="door").evaluate("b => getComputedStyle(b).getPropertyValue('--swatch').trim()"))
+    assert pixel(page, canvas, 0.5, 0.5) == door and pixel(page, canvas, 0.1, 0.1) != door
+    page.keyboard.press("Control+z")
+    assert pixel(page, canvas, 0.5, 0.5) == shown
+    page.locator("#facade-canvas [data-tool=eraser]").click()
+    assert "background" in page.locator("#facade-canvas .pc-current").inner_text()
+    page.locator("#facade-canvas [data-act=clear]").click()
+    background = hex_rgb(page.locator("#facade-canvas [data-class]").filter(has_text="background").evaluate("b => getComputedStyle(b).getPropertyValue('--swatch').trim()"))
+    assert pixel(page, canvas, 0.5, 0.5) == background
+    wait_for_new_output(page, "facade-output", second)
+    page.get_by_role("button", name="Random facade").click()
+    page.wait_for_function("() => document.querySelector('#facade-upload-status').innerText.includes('seed')")
     page.screenshot(path=str(SHOTS / "facade.png"), full_page=True)
+
+
+def test_on_a_phone_the_output_sits_under_the_canvas_and_class_names_read(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        open_tab(page, "Facade painter")
+        page.wait_for_timeout(500)
+        canvas = page.locator("#facade-canvas canvas").bounding_box()
+        output = page.locator("#facade-output").bounding_box()
+        assert canvas["width"] <= 390 and 0 <= output["y"] - (canvas["y"] + canvas["height"]) < 120
+        cut = page.evaluate("() => [...document.querySelectorAll('#facade-canvas [data-class]')].filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)")
+        assert cut == []
+        page.screenshot(path=str(SHOTS / "phone_facade.png"), full_page=True)
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_street_zebra_and_models_tabs(page, tmp_path):
     open_tab(page, "Street painter")
     first = wait_for_new_output(page, "street-output", None)
+    assert "Sky" in page.locator("#street-canvas .pc-palette").inner_text()
     page.get_by_role("button", name="Random street").click()
     wait_for_new_output(page, "street-output", first)
     page.screenshot(path=str(SHOTS / "street.png"), full_page=True)

@@ -3,6 +3,8 @@ z morphs, style controls, procedural examples, and the event handlers on tiny st
 No browser, no server: everything is called directly."""
 from __future__ import annotations
 
+import base64
+import io
 import threading
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from app.errors import describe
 from app.facade_layouts import FACADE_CLASSES, colorize, facade_layout, palette_for
 from app.model_cards import models_markdown
 from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA, ModelHub, ModelUnavailable
-from app.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE
+from app.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
 from app.standins import write_standins
 from app.street_layouts import STREET_CLASSES, street_layout
 
@@ -38,22 +40,14 @@ def test_transparent_canvas_flattens_onto_the_given_colour():
     assert out[3, 3].tolist() == [10, 20, 30]
 
 
-def test_canvas_without_composite_stacks_background_and_layers():
-    background = np.full((8, 8, 3), 255, np.uint8)
-    layer = np.zeros((8, 8, 4), np.uint8)
-    layer[2:4, 2:4] = (0, 0, 0, 255)
-    rgb = cv.canvas_image({"background": background, "layers": [layer], "composite": None}, under=(255, 255, 255))
-    assert rgb[3, 3].tolist() == [0, 0, 0] and rgb[0, 0].tolist() == [255, 255, 255]
-
-
 def test_empty_canvas_is_blank_paper_and_strokes_become_binary_ink():
     blank = cv.sketch_from_canvas(None)
     assert blank.size == (256, 256) and cv.is_blank(blank)
-    assert cv.is_blank(cv.sketch_from_canvas({"background": None, "layers": [], "composite": None}))
+    assert cv.is_blank(cv.sketch_from_canvas({"png": None}))
     stroke = np.zeros((256, 256, 4), np.uint8)
     stroke[100:103, 50:200] = (0, 0, 0, 255)
     stroke[103, 50:200] = (0, 0, 0, 90)  # antialiased edge: paper after thresholding
-    sketch = np.asarray(cv.sketch_from_canvas({"composite": stroke, "background": None, "layers": []}))
+    sketch = np.asarray(cv.sketch_from_canvas({"png": cv.png_url(stroke)}))
     assert set(np.unique(sketch)) == {0, 255}
     assert (sketch == 0).sum() == 3 * 150
 
@@ -90,8 +84,8 @@ def test_snapping_beats_plain_nearest_colour_on_chroma_subsampled_jpeg(tmp_path)
 def test_empty_label_canvas_is_the_blank_class():
     ids = cv.labels_from_canvas(None, PALETTE, blank_class=3, size=(20, 10))
     assert ids.shape == (10, 20) and (ids == 3).all()
-    transparent = np.zeros((10, 10, 4), np.uint8)  # cleared or erased: shows the blank class
-    assert (cv.labels_from_canvas({"composite": transparent}, PALETTE, blank_class=5) == 5).all()
+    transparent = np.zeros((10, 10, 4), np.uint8)  # a transparent picture shows the blank class
+    assert (cv.labels_from_canvas(transparent, PALETTE, blank_class=5) == 5).all()
 
 
 def test_sketch_detection_and_fitting():
@@ -103,13 +97,24 @@ def test_sketch_detection_and_fitting():
     assert fitted.shape == (64, 64) and (fitted[:16] == 255).all() and (fitted[16:48] == 0).all()
 
 
-def test_editor_value_puts_content_in_an_erasable_layer():
-    bg = cv.solid((8, 8), (255, 255, 255))
-    layer = np.zeros((8, 8, 4), np.uint8)
-    layer[0, 0] = (0, 0, 0, 255)
-    value = cv.editor_value(bg, layer)
-    assert value["background"] is bg and len(value["layers"]) == 1
-    assert value["composite"][0, 0].tolist() == [0, 0, 0] and value["composite"][1, 1].tolist() == [255, 255, 255]
+def test_canvas_value_round_trips_exactly_and_bad_pictures_get_a_message():
+    rgb = colorize(facade_layout(5), FACADE_CLASSES, DEFAULT_FACADE_PALETTE)
+    value = cv.canvas_value(rgb)
+    assert value["origin"] == "server" and value["render"] is True
+    assert np.array_equal(cv.canvas_image(value, under=(0, 0, 0)), rgb)  # lossless: classes survive
+    assert (cv.labels_from_canvas(value, PALETTE) == facade_layout(5)).all()
+    assert cv.canvas_image({"png": None}, under=(0, 0, 0)) is None
+    jpeg = io.BytesIO()
+    Image.fromarray(rgb).save(jpeg, format="JPEG")
+    for bad, words in [
+        ("hello", "not a PNG"),
+        ({"x": 1}, "not a PNG"),
+        (cv.PNG_URL + "@@@", "could not be read"),
+        (cv.PNG_URL + base64.b64encode(jpeg.getvalue()).decode(), "JPEG picture, not a PNG"),
+        (cv.PNG_URL + "A" * (cv.MAX_URL_CHARS + 4), "too large"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            cv.canvas_image({"png": bad}, under=(0, 0, 0))
 
 
 # ----- seeds, locks, morphs -----------------------------------------------------------------------
@@ -204,7 +209,7 @@ def standins(standin_dir, monkeypatch):
 
 
 def sketch_canvas() -> dict:
-    return h.sketch_editor_value(example_sketches()[0][1])
+    return h.sketch_canvas_value(example_sketches()[0][1])
 
 
 def test_sketch_renders_and_blank_canvas_renders_paper(standins):
@@ -264,7 +269,7 @@ def test_photo_upload_becomes_an_editable_sketch(standins, tmp_path):
     photo = tmp_path / "photo.png"
     Image.fromarray(colorize(street_layout(2), STREET_CLASSES, DEFAULT_STREET_PALETTE)).save(photo)
     value, status = h.sketch_upload({"path": str(photo)}, 2)
-    assert status.startswith("✓") and value["layers"][0].shape == (256, 256, 4)
+    assert status.startswith("✓") and cv.decode_png_url(value["png"]).shape == (256, 256, 3)
     drawing = tmp_path / "drawing.png"
     Image.fromarray(example_sketches()[1][1]).save(drawing)
     value, status = h.sketch_upload({"path": str(drawing)})
@@ -295,8 +300,15 @@ def test_facade_layout_upload_and_render(standins, tmp_path):
     Image.fromarray(colorize(facade_layout(2), FACADE_CLASSES, DEFAULT_FACADE_PALETTE)).save(jpeg, quality=85, subsampling=0)
     value, status = h.facade_upload({"path": str(jpeg)})
     assert "window" in status
-    ids = cv.labels_from_canvas(value, PALETTE)
+    shown = [rgb for _, rgb in display_palette(DEFAULT_FACADE_PALETTE)]  # the canvas shows these
+    ids = cv.labels_from_canvas(value, shown)
     assert (ids == facade_layout(2)).mean() > 0.99
+    example = h.layout_canvas_value(FACADE, DEFAULT_FACADE_PALETTE, "facade", facade_layout(2), h.FACADE_CANVAS)
+    assert (cv.labels_from_canvas(example, shown) == facade_layout(2)).all()
+    # The canvas's display colours and an API client's map in the model's colours: one render.
+    painted, _ = h.render_facade(example)
+    model_colours, _ = h.render_facade(colorize(facade_layout(2), FACADE_CLASSES, DEFAULT_FACADE_PALETTE))
+    assert np.array_equal(np.asarray(painted), np.asarray(model_colours))
 
 
 def test_street_styles(standins, tmp_path):
@@ -387,7 +399,12 @@ def test_model_card_metrics_show_the_headline_numbers():
                             "segmenter": "runs/seg", "segmenter_val_accuracy": {"val_pixel_accuracy": 0.6}},
         "evaluated_on": "100 held-out images",
     })
-    assert text == "l1 0.25 · FCN-score (generated / real photos): pixel accuracy 0.5 / 0.625 (pixel accuracy ratio 0.8) (100 held-out images)"
+    assert text.splitlines() == [
+        "- segments like real photos: 80% (a segmenter trained on real photos finds the painted classes this well, compared with real photos)",
+        "- segmenter on generated vs real photos (FCN-score): pixels 50% vs 62%",
+        "- closeness to the real photo: pixel difference L1 0.25 (on a −1..1 scale, lower is closer)",
+        "- measured on 100 held-out images",
+    ]
 
 
 def test_model_card_shows_the_realism_score_beside_its_reference_rows():
@@ -395,7 +412,7 @@ def test_model_card_shows_the_realism_score_beside_its_reference_rows():
 
     row = {"kid_lite1_x1000": 12.5, "real_vs_real": 2.0, "real_blurred": 40.0, "n_generated": 244, "n_reference": 244, "blur_radius_px": 4.0}
     assert metrics_markdown({"realism": row}) == (
-        "KID-Lite1 ×1000 12.5 (real photos 2, real photos blurred 40; lower is more photographic)"
+        "- realism (KID-Lite1 ×1000): 12.5 — real photos score 2.0, blurred real photos 40.0; lower is more photographic"
     )
     both = metrics_markdown({"realism": {"AtoB": row, "BtoA": dict(row, kid_lite1_x1000=30.0)}})
-    assert both.startswith("AtoB KID-Lite1 ×1000 12.5") and "; BtoA KID-Lite1 ×1000 30 (" in both
+    assert both.startswith("- realism (AtoB) (KID-Lite1 ×1000): 12.5 —") and "\n- realism (BtoA) (KID-Lite1 ×1000): 30.0 —" in both

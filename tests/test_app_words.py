@@ -1,0 +1,252 @@
+"""What the studio says to painters: banners of missing models, metrics in words, sample renders
+on the Models tab, and style controls named after what they change. Tiny stand-in models and
+fake renderers only: no shipped weights, no server."""
+from __future__ import annotations
+
+import re
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from app import model_samples, style_words, styles
+from app.metric_words import dataset_words, humanise, metric_lines, metrics_markdown, training_words
+from app.model_cards import models_markdown
+from app.model_words import FOLD_SUMMARY, scrub_paths
+from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA
+from app.standins import write_standins
+from app.widgets import availability_markdown
+
+ABSOLUTE = re.compile(r"(?<![\w.])/[\w.-]+/")  # a path from the root, as a server would print it
+
+
+@pytest.fixture(scope="module")
+def standin_dir(tmp_path_factory):
+    return write_standins(tmp_path_factory.mktemp("weights"), scale="tiny")
+
+
+@pytest.fixture
+def standins(standin_dir, monkeypatch, one_thread):
+    monkeypatch.setenv("GANVAS_WEIGHTS_DIR", str(standin_dir))
+    HUB.clear()
+    model_samples.clear()
+    yield standin_dir
+    HUB.clear()
+    model_samples.clear()
+
+
+@pytest.fixture
+def zebra_missing(tmp_path, monkeypatch):
+    """Every studio model but the zebra one; its entry is registered, its files are not there."""
+    weights = tmp_path / "weights"
+    write_standins(weights, names=[n for n in STUDIO_MODELS if n != ZEBRA], register_only=[ZEBRA])
+    monkeypatch.setenv("GANVAS_WEIGHTS_DIR", str(weights))
+    HUB.clear()
+    yield weights
+    HUB.clear()
+
+
+def visible(markdown: str) -> str:
+    """What a painter sees without opening a fold."""
+    return re.sub(r"<details>.*?</details>", "", markdown, flags=re.S)
+
+
+# ----- missing weights ----------------------------------------------------------------------------
+def test_missing_model_banner_is_plain_words_with_developer_notes_folded(zebra_missing):
+    banner = availability_markdown(ZEBRA)
+    seen = visible(banner)
+    assert "Horse ↔ Zebra is not available yet" in seen and "zebras" in seen
+    assert "/" not in seen and "python -m" not in seen and "`" not in seen
+    assert f"<summary>{FOLD_SUMMARY}</summary>" in banner
+    notes = banner[banner.index("<details>"):]
+    assert "model.safetensors" in notes and "python -m trainers train cyclegan" in notes  # developers still get it all
+    assert str(zebra_missing) not in banner and not ABSOLUTE.search(banner), banner
+    assert availability_markdown(SKETCH, FACADE) == ""  # ready models: no banner
+
+
+def test_unregistered_model_and_unreadable_registry_say_so_without_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANVAS_WEIGHTS_DIR", str(tmp_path))
+    HUB.clear()
+    banner = availability_markdown(STREET)  # not even registered
+    assert "Street painter is not available yet" in visible(banner) and "not registered" in banner
+    assert str(tmp_path) not in banner and not ABSOLUTE.search(banner)
+    (tmp_path / "manifest.json").write_text("{ not json")
+    banner = availability_markdown(STREET)
+    assert "cannot be read" in banner and str(tmp_path) not in banner and not ABSOLUTE.search(banner), banner
+    cards = models_markdown()
+    assert str(tmp_path) not in cards and "cannot be read" in cards
+
+
+def test_paths_in_messages_are_scrubbed(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANVAS_WEIGHTS_DIR", str(tmp_path / "w"))
+    text = scrub_paths(f"{tmp_path / 'w' / 'manifest.json'} is bad; see /srv/app/log.txt and runs/x (C:\\data\\y.png)")
+    assert text.startswith("the weights folder/manifest.json is bad") and "/srv" not in text and "C:\\" not in text
+    assert "runs/x" in text  # a path relative to the project is not the server's
+
+
+def test_zebra_upload_is_off_while_the_weights_are_missing_and_back_once_they_appear(zebra_missing):
+    from app import tab_zebra
+    from app.widgets import UiOptions
+
+    with gr.Blocks():
+        parts = tab_zebra.build(UiOptions())
+    fn, outputs = parts["on_load"]
+    photo, direction = outputs
+    assert isinstance(photo, gr.Image) and isinstance(direction, gr.Radio)
+    assert photo.interactive is False and direction.interactive is False
+    photo_update, direction_update = fn()
+    assert photo_update.interactive is False
+    write_standins(zebra_missing, names=[ZEBRA])  # the training finished: its files are there
+    photo_update, direction_update = fn()
+    assert photo_update.interactive is True and direction_update.interactive is True
+    assert availability_markdown(ZEBRA) == ""
+
+
+# ----- metrics in words ---------------------------------------------------------------------------
+METRICS = {
+    "l1": 0.46161, "psnr": 11.367, "ssim": 0.30293, "edge_f1": 0.7886,
+    "fcn": {"generated": {"pixel_accuracy": 0.8217, "class_accuracy": 0.5374, "mean_iou": 0.4248},
+            "real": {"pixel_accuracy": 0.8631, "class_accuracy": 0.5293, "mean_iou": 0.4461},
+            "segmenter": "runs/seg-camvid", "segmenter_val_accuracy": {"val_pixel_accuracy": 0.9}, "pixel_accuracy_ratio": 0.9321},
+    "realism": {"kid_lite1_x1000": 231.8717, "real_vs_real": -0.04864, "real_blurred": 144.0518, "n_generated": 244, "n_reference": 244, "blur_radius_px": 4.0},
+    "diversity": 0.1875, "real_diversity": 0.1219, "diversity_ratio": 1.5379,
+    "mystery_score_x": 3.14159,
+    "evaluated_on": "244 held-out images of ../shared/datasets/cats",
+}
+
+
+def test_metrics_in_words_keep_the_numbers():
+    lines = metric_lines(METRICS)
+    assert any(line.startswith("segments like real photos: 93%") for line in lines)
+    assert any(line.startswith("edges match the sketch: F1 0.79") for line in lines)
+    assert "realism (KID-Lite1 ×1000): 231.9 — real photos score −0.05, blurred real photos 144.1; lower is more photographic" in lines
+    assert any("pixels 82% vs 86%" in line and "mean IoU 0.425 vs 0.446" in line for line in lines)
+    assert any("L1 0.462" in line and "PSNR 11.4 dB" in line and "SSIM 0.303" in line for line in lines)
+    assert any("154%" in line for line in lines)
+    assert lines[-1] == "Mystery score x: 3.14"  # unknown keys: still shown, name humanised
+    text = metrics_markdown(METRICS)
+    assert "runs/seg-camvid" not in text and "../shared" not in text
+    assert text.endswith("- measured on 244 held-out images of the cats data")
+
+
+def test_two_way_models_and_training_time_in_words():
+    row = {"kid_lite1_x1000": 12.5, "real_vs_real": 2.0, "real_blurred": 40.0}
+    lines = metric_lines({"realism": {"AtoB": row, "BtoA": dict(row, kid_lite1_x1000=30.0)},
+                          "judge": {"AtoB_in_B": 0.8, "BtoA_in_A": 0.7, "real_accuracy": 0.95, "judge": "runs/judge"}},
+                         directions={"AtoB": "horse → zebra", "BtoA": "zebra → horse"})
+    assert lines[0].startswith("realism (horse → zebra) (KID-Lite1 ×1000): 12.5") and lines[1].startswith("realism (zebra → horse) (KID-Lite1 ×1000): 30.0")
+    assert "80% of horse → zebra results look like zebra" in lines[2] and "runs/judge" not in lines[2]
+    assert training_words({"steps": 47000, "wall_time_s": 14409.6, "device": "cpu, 2 threads"}) == "47,000 steps in 4.0 hours on cpu, 2 threads"
+    assert humanise("l1_random_z") == "L1 random z" and dataset_words("100 held-out images") == "100 held-out images"
+
+
+def test_model_cards_say_not_available_yet_for_missing_weights(zebra_missing):
+    cards = models_markdown()
+    assert all(name in cards for name in STUDIO_MODELS)
+    zebra = cards[cards.index(f"### {ZEBRA}"):]
+    assert "- **status**: not available yet" in zebra and f"<summary>{FOLD_SUMMARY}</summary>" in zebra
+    assert "**metrics**: not measured yet" in cards
+    assert str(zebra_missing) not in cards and not ABSOLUTE.search(cards)
+
+
+# ----- sample renders -----------------------------------------------------------------------------
+def test_samples_render_once_per_model_from_the_project_examples(standins, monkeypatch):
+    shown = model_samples.samples()
+    captions = [c for _, c in shown]
+    assert [c.split(":")[0] for c in captions] == [n for n in sorted(STUDIO_MODELS) if n != ZEBRA]  # the zebra model takes photos: none
+    assert "example sketch" in captions[0] and "example layout “street 1”" in captions[-1]
+    for image, _ in shown:
+        assert isinstance(image, Image.Image) and image.width > image.height  # input and output side by side
+    calls = []
+    monkeypatch.setattr(model_samples, "render_sample", lambda *a, **k: calls.append(a))
+    assert [c for _, c in model_samples.samples()] == captions and not calls  # kept, not rendered again
+    assert HUB.is_loaded(SKETCH) and HUB.is_loaded(VARIATIONS)
+
+
+# ----- style controls -----------------------------------------------------------------------------
+SIZE = (8, 10)
+SKY = np.zeros(SIZE, bool)
+SKY[:1] = True  # an eighth of the picture: its changes barely move the whole picture's
+
+
+def fake_render(codes: np.ndarray) -> np.ndarray:
+    """A stand-in street renderer: z[0] brightens the whole picture, z[1] does nothing, z[2]
+    makes the sky (top row) bluer, z[3] brightens too but less than z[0]."""
+    out = []
+    for z in codes:
+        grey = 0.5 + 0.05 * z[0] + 0.02 * z[3]
+        picture = np.full(SIZE + (3,), grey, np.float32)
+        picture[SKY, 2] += 0.01 * z[2]
+        picture[SKY, 0] -= 0.01 * z[2]
+        out.append(np.clip(picture, 0, 1))
+    return np.stack(out)
+
+
+def fake_space(names=("style 1 (like 0016E5_01080)", "sunny")) -> styles.StyleSpace:
+    return styles.StyleSpace(
+        z_dim=4,
+        mean=np.zeros(4, np.float32),
+        components=np.eye(4, dtype=np.float32),
+        spread=np.ones(4, np.float32),
+        presets=np.array([[-4, 0, 0, 0], [0, 0, 0, 0]], np.float32),
+        preset_names=names,
+    )
+
+
+def test_sliders_are_named_after_what_they_change_and_useless_ones_hidden():
+    space = style_words.describe(fake_space(), fake_render, {"sky": SKY})
+    labels = styles.slider_labels(space)
+    assert len(labels) == styles.MAX_SLIDERS
+    assert labels[0] == "darker ↔ brighter"  # the only change: brightness
+    assert labels[1] == ""  # changes nothing: hidden
+    assert labels[2].startswith("sky: ") and "warmer ↔ cooler" in labels[2]  # the sky turns blue
+    assert labels[3] == ""  # brightness again, weaker than slider 1: hidden
+
+
+def test_slider_words_follow_the_sign_and_a_second_change_joins():
+    change = {"": {"brightness": -0.1, "saturation": 0.06, "warmth": 0.0, "contrast": 0.01}}
+    label, key = style_words.direction_label(change)
+    assert label == "brighter, paler ↔ darker, more colourful" and key == ("", "brightness")
+    assert style_words.direction_label({"": dict.fromkeys(style_words.WORDS, 0.01)}) == ("", None)
+
+
+def test_presets_named_after_their_render_and_old_names_still_work():
+    space = style_words.describe(fake_space(), fake_render, {"sky": SKY})
+    assert space.preset_names[1] == "sunny"  # chosen by a person: kept
+    assert "like" not in space.preset_names[0] and "dark" in space.preset_names[0]  # z[0] = -4: a dark render
+    assert styles.preset_labels(space) == list(space.preset_names)
+    old = "style 1 (like 0016E5_01080)"
+    assert styles.preset_vector(space, old).tolist() == styles.preset_vector(space, space.preset_names[0]).tolist()
+    with pytest.raises(ValueError):
+        styles.preset_vector(space, "nope")
+    twin = style_words.describe(fake_space(("preset 1", "preset 2")), lambda c: fake_render(np.zeros_like(c)), {"sky": SKY})
+    assert len(set(twin.preset_names)) == 2  # look-alikes are numbered, never the same name
+
+
+def test_preset_words():
+    grey_sky = {"brightness": 0.98, "saturation": 0.01, "warmth": 0.0, "contrast": 0.05}
+    assert style_words.preset_name({"brightness": 0.57, "saturation": 0.06, "warmth": -0.01, "contrast": 0.32}, grey_sky) == "overcast, bright"
+    blue_sky = {"brightness": 0.95, "saturation": 0.05, "warmth": -0.04, "contrast": 0.06}
+    assert style_words.preset_name({"brightness": 0.46, "saturation": 0.11, "warmth": -0.03, "contrast": 0.35}, blue_sky) == "blue sky, dim, cool"
+    assert style_words.preset_name({"brightness": 0.6, "saturation": 0.2, "warmth": 0.0, "contrast": 0.45}, blue_sky).startswith("sunny")
+    dusk_sky = {"brightness": 0.3, "saturation": 0.3, "warmth": 0.1, "contrast": 0.05}
+    assert style_words.preset_name({"brightness": 0.3, "saturation": 0.2, "warmth": 0.05, "contrast": 0.3}, dusk_sky) == "dusk, warm"
+    assert style_words.preset_name({"brightness": 0.5, "saturation": 0.1, "warmth": 0.0, "contrast": 0.3}, None) == "neutral"
+
+
+def test_style_space_reads_a_torch_mean():
+    space = styles.style_space(z_dim=3, extras={"style_mean": torch.ones(3)}, config={})
+    assert space.mean is not None and space.mean.tolist() == [1, 1, 1]
+    assert styles.slider_labels(space) == [""] * styles.MAX_SLIDERS
+
+
+def test_a_loaded_street_model_is_described_once(standins):
+    model = HUB.get(STREET)
+    space = style_words.described_space(model)
+    assert style_words.described_space(model) is space
+    assert len(space.direction_labels) == space.n_directions == 3
+    assert space.preset_names == ("sunny", "overcast")  # the stand-in's names were chosen: kept
+    labels = styles.slider_labels(space)
+    assert all(label == "" or "↔" in label for label in labels) and labels[3] == ""
