@@ -8,7 +8,7 @@ from . import label_painter as lp
 from .downloads import named_outputs
 from .models import FACADE
 from .palettes import DEFAULT_FACADE_PALETTE
-from .widgets import UiOptions, live, status_banner
+from .widgets import UiOptions, render_on_canvas, status_banner
 
 PAINTER = lp.LabelPainter(
     model=FACADE, default_palette=DEFAULT_FACADE_PALETTE, kind="facade", size=h.FACADE_CANVAS, random_layout=h.facade_random, upload=h.facade_upload
@@ -25,6 +25,6 @@ def build(options: UiOptions) -> dict:
             status = gr.Markdown(elem_id="facade-render-status")
     parts = lp.extras_row(PAINTER)
     render_fn = named_outputs(h.render_facade_batch if options.batch else h.render_facade)
-    canvas.input(render_fn, inputs=canvas, outputs=[output, status], **live(options, FACADE, "facade_render", batched=True))
+    render_on_canvas(canvas, render_fn, inputs=[canvas], outputs=[output, status], options=options, model=FACADE, api_name="facade_render")
     lp.wire(PAINTER, canvas, parts, options)
     return {"banners": [(banner, (FACADE,))], "canvas": canvas, "output": output}

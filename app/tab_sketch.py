@@ -9,10 +9,17 @@ from .downloads import named_outputs
 from .examples import sketch_examples, thumbnails
 from .models import SKETCH, VARIATIONS
 from .paint_canvas import paint_canvas
-from .widgets import UiOptions, action, live, status_banner
+from .widgets import UiOptions, action, live, render_on_canvas, status_banner
 
 # The variations gallery shows a note once the sketch changes after it was rendered.
-STALE = "⚠ The sketch changed since these variations were rendered: press **Render variations** to update them."
+# A new stroke under rendered variations marks them stale, in the page (no server round trip per
+# stroke); rendering them again clears the note.
+MARK_STALE = (
+    "() => { if (!document.querySelector('#variation-gallery img')) return;"
+    " const n = document.querySelector('#variations-stale');"
+    " if (n) n.textContent = '⚠ The sketch changed since these variations were rendered: press “Render variations” to update them.'; }"
+)
+CLEAR_STALE = "(...args) => { const n = document.querySelector('#variations-stale'); if (n) n.textContent = ''; return args; }"
 
 
 def pick_example(evt: gr.SelectData) -> dict:
@@ -45,8 +52,7 @@ def build(options: UiOptions) -> dict:
             render = gr.Button("Render variations", variant="primary", size="md")
             reroll = gr.Button("Reroll the ones not kept", size="md")
         keep = gr.CheckboxGroup(label="Keep (locked when rerolling)", choices=[], type="value")
-        stale = gr.Markdown("", elem_id="variations-stale")
-        rendered = gr.State(False)  # variations are on show: a new stroke makes them stale
+        gr.HTML("", elem_id="variations-stale", js_on_load=None)
         var_gallery = gr.Gallery(label="Variations", columns=6, height=260, format="png", object_fit="contain", elem_id="variation-gallery")
         var_status = gr.Markdown()
         with gr.Row():
@@ -56,8 +62,8 @@ def build(options: UiOptions) -> dict:
         morph = gr.Image(label="Morph (move the slider)", format="png", type="filepath", interactive=False, height=256, elem_id="variation-morph", elem_classes=["ganvas-output"])
 
     render_fn = named_outputs(h.render_sketch_batch if options.batch else h.render_sketch)
-    canvas.input(render_fn, inputs=canvas, outputs=[output, status], **live(options, SKETCH, "sketch_render", batched=True))
-    canvas.input(lambda shown: STALE if shown else "", inputs=rendered, outputs=stale, queue=False, show_progress="hidden", api_visibility="private")
+    render_on_canvas(canvas, render_fn, inputs=[canvas], outputs=[output, status], options=options, model=SKETCH, api_name="sketch_render")
+    gr.on([canvas.input, canvas.submit], None, js=MARK_STALE)
     gallery.select(pick_example, outputs=canvas, api_visibility="private", queue=False, show_progress="hidden")
     upload_inputs = dict(inputs=[upload, line_width], outputs=[canvas, upload_status], preprocess=False)
     upload.upload(h.sketch_upload, **upload_inputs, **action(options, None, "sketch_upload"))
@@ -67,9 +73,8 @@ def build(options: UiOptions) -> dict:
     var_outputs = [var_gallery, seeds, keep, var_status]
     variations = named_outputs(h.variations)
     reroll_fn = named_outputs(h.variations_reroll)
-    fresh = dict(fn=lambda: (True, ""), outputs=[rendered, stale], queue=False, show_progress="hidden", api_visibility="private")
-    render.click(variations, inputs=var_inputs, outputs=var_outputs, **action(options, VARIATIONS, "variations")).then(**fresh)
-    seeds.submit(variations, inputs=var_inputs, outputs=var_outputs, **action(options, VARIATIONS, "variations_seeds")).then(**fresh)
-    reroll.click(reroll_fn, inputs=var_inputs, outputs=var_outputs, **action(options, VARIATIONS, "variations_reroll")).then(**fresh)
+    render.click(variations, inputs=var_inputs, outputs=var_outputs, js=CLEAR_STALE, **action(options, VARIATIONS, "variations"))
+    seeds.submit(variations, inputs=var_inputs, outputs=var_outputs, js=CLEAR_STALE, **action(options, VARIATIONS, "variations_seeds"))
+    reroll.click(reroll_fn, inputs=var_inputs, outputs=var_outputs, js=CLEAR_STALE, **action(options, VARIATIONS, "variations_reroll"))
     gr.on([t.change, a.input, b.input], named_outputs(h.variations_morph), inputs=[canvas, seeds, a, b, t], outputs=[morph, var_status], **live(options, VARIATIONS, "variations_morph"))
     return {"banners": [(banner, (SKETCH,)), (var_banner, (VARIATIONS,))], "canvas": canvas, "output": output}

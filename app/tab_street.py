@@ -9,7 +9,7 @@ from .downloads import named_outputs
 from .models import STREET
 from .palettes import DEFAULT_STREET_PALETTE
 from .styles import MAX_SLIDERS
-from .widgets import UiOptions, action, live, status_banner
+from .widgets import UiOptions, action, render_on_canvas, status_banner
 
 
 PAINTER = lp.LabelPainter(
@@ -38,9 +38,9 @@ def build(options: UiOptions) -> dict:
 
     inputs = [canvas, source, style_seed, preset, photo_z, *sliders]
     # One endpoint re-renders on any change: strokes, style source, seed, preset, photo, sliders.
-    triggers = [canvas.input, source.change, style_seed.change, preset.change, photo_z.change, *[s.change for s in sliders]]
+    style_changes = [source.change, style_seed.change, preset.change, photo_z.change, *[s.change for s in sliders]]
     render_fn = named_outputs(sh.render_street_batch if options.batch else sh.render_street)
-    gr.on(triggers, render_fn, inputs=inputs, outputs=[output, status], **live(options, STREET, "street_render", batched=True))
+    render_on_canvas(canvas, render_fn, inputs=inputs, outputs=[output, status], options=options, model=STREET, api_name="street_render", also=style_changes)
     # Picking a preset or typing a seed switches the style source to it (a source change re-renders).
     preset.input(lambda: "preset", outputs=source, queue=False, api_visibility="private")
     style_seed.input(lambda: "random", outputs=source, queue=False, api_visibility="private")

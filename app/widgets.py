@@ -1,6 +1,7 @@
 """Pieces shared by the tabs: event options, status banners, the page's CSS."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import gradio as gr
@@ -28,6 +29,22 @@ def live(options: UiOptions, model: str, api_name: str, *, batched: bool = False
     if batched and options.batch:
         opts.update(batch=True, max_batch_size=options.max_batch_size)
     return opts
+
+
+def render_on_canvas(canvas: gr.HTML, fn: Callable, *, inputs: list, outputs: list, options: UiOptions, model: str, api_name: str, also: Sequence = ()) -> None:
+    """Wire a painting canvas to its render: live frames while the pen moves, a final one on lift.
+
+    The canvas triggers "input" for live frames and "submit" for the settled picture (pen-up,
+    undo, clear, a loaded example). Live frames use trigger_mode "once": while one renders, newer
+    ones are dropped, so no backlog builds and no live frame is left waiting in the page when the
+    pen lifts; the final one is sent at once and queues (same model, same concurrency group)
+    behind at most the one live frame in flight, which therefore never lands after it. `also`:
+    other triggers that re-render (style controls), treated like the final picture.
+    """
+    gr.on([canvas.submit, *also], fn, inputs=inputs, outputs=outputs, **live(options, model, api_name, batched=True))
+    live_frames = live(options, model, api_name, batched=True)
+    live_frames.update(trigger_mode="once", api_name=None, api_visibility="private", show_progress="hidden")
+    canvas.input(fn, inputs=inputs, outputs=outputs, **live_frames)
 
 
 def action(options: UiOptions, model: str | None, api_name: str) -> dict:

@@ -5,13 +5,19 @@ each to /tmp/app_shots/ (look at them). Skips only when chromium is not installe
 """
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from PIL import Image
 
 from app.standins import serving
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -127,6 +133,12 @@ def test_the_cat_follows_the_pen_while_drawing(page):
     stroke(page, "sketch-canvas", [(-0.2, -0.3), (-0.1, -0.45), (0.0, -0.3)])
     third = wait_for_new_output(page, "sketch-output", second)
     assert len({first, second, third}) == 3
+    # Settled, the picture shown is the render of the final canvas (no live frame landed after it).
+    page.wait_for_timeout(1500)
+    shown = np.asarray(Image.open(io.BytesIO(page.request.get(output_src(page, "sketch-output")).body())).convert("RGB"))
+    final = page.evaluate("document.querySelector('#sketch-canvas canvas').toDataURL('image/png')")
+    again, _ = Client(page.url, verbose=False).predict({"png": final, "final": True, "origin": "browser"}, api_name="/sketch_render")
+    assert np.array_equal(shown, np.asarray(Image.open(again).convert("RGB")))
     page.wait_for_function("() => document.querySelector('#sketch-render-status').innerText.startsWith('✓')")
     page.screenshot(path=str(SHOTS / "sketch.png"), full_page=True)
 

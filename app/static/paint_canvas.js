@@ -1,7 +1,8 @@
 // GANvas painting canvas (runs as gr.HTML's js_on_load: `element`, `props`, `trigger`, `watch`).
 // Pixels live in one ImageData that we write ourselves: no antialiasing, so a label map holds only
 // palette colours and the fill bucket fills exact regions. The picture is posted to the server as a
-// PNG while the pen moves (throttled, the newest wins) and once more on pen-up.
+// PNG while the pen moves (throttled; event "input") and once more when it settles (pen-up, undo,
+// clear, a loaded picture; event "submit"). See widgets.render_on_canvas for how the page renders.
 (() => {
   const W = props.width, H = props.height;
   const classes = props.classes;           // [{name, hex}], index = class id; sketch: [paper, ink]
@@ -88,7 +89,7 @@
     clearTimeout(liveTimer); liveTimer = null; lastLive = performance.now();
     props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser" };
     element.dataset.posted = String(seq);
-    trigger("input");
+    trigger(final ? "submit" : "input");  // the page renders "input" only when idle; "submit" always
   }
   function postLive() {  // throttled: the first move posts at once, later ones at most every LIVE_MS
     const wait = LIVE_MS - (performance.now() - lastLive);
