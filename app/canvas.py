@@ -1,7 +1,7 @@
 """Canvas values <-> model inputs: pure functions, no gradio, no models.
 
-A canvas value is the painting canvas's dict {"png": data URL, ...} (app/paint_canvas.py) or a
-plain image (numpy array, PIL image, path, or {"path": ...}). Here it becomes what a model takes: a black-on-white sketch, or a map of class
+A canvas value is the painting canvas's dict {"png": data URL, ...} (app/paint_canvas.py), or
+in-process a numpy array or PIL image. Here it becomes what a model takes: a black-on-white sketch, or a map of class
 ids snapped to a palette. An empty canvas becomes the model's blank input (white paper, or the
 blank class everywhere).
 """
@@ -11,7 +11,6 @@ import base64
 import binascii
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -55,20 +54,18 @@ def canvas_value(rgb: np.ndarray, *, render: bool = True) -> dict:
 
 
 def to_array(image: object) -> np.ndarray | None:
-    """A numpy array (H x W, H x W x 3 or 4, uint8) of an image given as array, PIL image or path."""
+    """A numpy array (H x W, H x W x 3 or 4, uint8) of an image given as array or PIL image.
+
+    Never a path: canvas values come from the browser, and a path would read the server's disk.
+    """
     if image is None:
         return None
     if isinstance(image, np.ndarray):
         a = image
     elif isinstance(image, Image.Image):
         a = np.asarray(image if image.mode in ("L", "RGB", "RGBA") else image.convert("RGBA"))
-    elif isinstance(image, (str, Path)):
-        with Image.open(image) as im:
-            return to_array(im.copy())
-    elif isinstance(image, dict) and image.get("path"):
-        return to_array(image["path"])
     else:
-        raise ValueError(f"expected an image, got {type(image).__name__}")
+        raise ValueError(f"the canvas sent something that is not a picture ({type(image).__name__}); reload the page")
     if a.dtype != np.uint8:
         raise ValueError(f"canvas images must be 8-bit, got {a.dtype}")
     return a
