@@ -3,7 +3,9 @@ not `image.png` (gradio names a PIL output after nothing). The PNG keeps the tex
 `handlers.stamp` wrote (model, seed, render id)."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 import re
 import tempfile
 import uuid
@@ -15,6 +17,8 @@ from PIL.PngImagePlugin import PngInfo
 
 OUT_DIR = Path(tempfile.gettempdir()) / "ganvas-downloads"
 KEEP_FILES = 256  # older files go: gradio has copied each into its own cache by then
+PRUNE_EVERY = 32  # look for old files every this many saves (listing them costs ~5 ms)
+_saves = itertools.count()
 
 
 def file_name(image: Image.Image) -> str:
@@ -26,14 +30,20 @@ def file_name(image: Image.Image) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name) + ".png"
 
 
+def _prune() -> None:
+    old = sorted(OUT_DIR.glob("*/*.png"), key=lambda p: p.stat().st_mtime)
+    for path in old[: max(0, len(old) - KEEP_FILES)]:
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+
+
 def save_named(image: Image.Image | None) -> str | None:
     if image is None:
         return None
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    old = sorted(OUT_DIR.glob("*/*.png"), key=lambda p: p.stat().st_mtime)
-    for path in old[: max(0, len(old) - KEEP_FILES)]:
-        path.unlink(missing_ok=True)
-        path.parent.rmdir() if not any(path.parent.iterdir()) else None
+    if next(_saves) % PRUNE_EVERY == 0:
+        _prune()
     folder = OUT_DIR / uuid.uuid4().hex[:12]  # one folder per render: same name, different files
     folder.mkdir()
     info = PngInfo()

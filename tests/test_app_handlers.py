@@ -416,3 +416,22 @@ def test_model_card_shows_the_realism_score_beside_its_reference_rows():
     )
     both = metrics_markdown({"realism": {"AtoB": row, "BtoA": dict(row, kid_lite1_x1000=30.0)}})
     assert both.startswith("- realism (AtoB) (KID-Lite1 ×1000): 12.5 —") and "\n- realism (BtoA) (KID-Lite1 ×1000): 30.0 —" in both
+
+
+def test_downloads_are_named_after_model_and_seed_and_keep_their_text(tmp_path, monkeypatch):
+    from app import downloads
+
+    monkeypatch.setattr(downloads, "OUT_DIR", tmp_path)
+    monkeypatch.setattr(downloads, "KEEP_FILES", 3)
+    image = Image.new("RGB", (8, 8))
+    image.info.update({"Software": "GANvas bicyclegan.edges2cats", "seed": "123", "ganvas_render": "x"})
+    path = Path(downloads.save_named(image))
+    assert path.name == "ganvas-edges2cats-seed123.png" and Image.open(path).info["seed"] == "123"
+    plain = Image.new("RGB", (8, 8))
+    plain.info["Software"] = "GANvas pix2pix.facades"
+    assert downloads.file_name(plain) == "ganvas-facades.png"
+    named = downloads.named_outputs(lambda: ([image, None], "status"))()
+    assert Path(named[0][0]).name == path.name and named[0][1] is None and named[1] == "status"
+    for _ in range(2 * downloads.PRUNE_EVERY):
+        downloads.save_named(image)
+    assert len(list(tmp_path.glob("*/*.png"))) <= 3 + downloads.PRUNE_EVERY  # old renders go
