@@ -187,6 +187,19 @@ def test_uploads_report_apart_from_renders(page, tmp_path):
     page.wait_for_function("() => document.querySelector('#sketch-upload-status').innerText.includes('drawing')")
     page.wait_for_function("() => document.querySelector('#sketch-render-status').innerText.includes('empty canvas')")
     assert "drawing" in page.locator("#sketch-upload-status").inner_text()  # not overwritten by the render
+    photo = tmp_path / "photo.png"
+    Image.effect_mandelbrot((256, 256), (-2, -1.2, 1, 1.2), 60).convert("RGB").save(photo)
+    page.locator("#sketch-upload input[type=file]").set_input_files(str(photo))
+    page.wait_for_function("() => document.querySelector('#sketch-upload-status').innerText.includes('photo turned into a sketch')")
+    page.wait_for_timeout(500)
+    ink = "() => { const c = document.querySelector('#sketch-canvas canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;" \
+          " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 128; return n; }"
+    thin = page.evaluate(ink)
+    slider = page.locator("#sketch-line-width input[type=range]")
+    slider.focus()
+    page.keyboard.press("End")  # 5 px; the release re-sketches the same upload
+    slider.dispatch_event("pointerup")
+    page.wait_for_function(f"() => ({ink})() > {thin} * 1.3")
 
 
 def test_label_painter_palette_rectangle_fill_eraser_and_undo(page):
@@ -252,4 +265,8 @@ def test_street_zebra_and_models_tabs(page, tmp_path):
     open_tab(page, "Models")
     page.wait_for_selector("#model-cards h3")
     assert "pix2pix.edges2cats" in page.locator("#model-cards").inner_text()
+    page.wait_for_function(  # a sample render per model with an example input (zebra: none shipped)
+        "() => { const ims = [...document.querySelectorAll('#model-samples img')];"
+        " return ims.length >= 4 && ims.every(i => i.complete && i.naturalWidth > 0); }"
+    )
     page.screenshot(path=str(SHOTS / "models.png"), full_page=True)
