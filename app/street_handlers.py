@@ -20,19 +20,30 @@ from .models import HUB, STREET
 from .palettes import DEFAULT_STREET_PALETTE
 from .street_layouts import street_layout
 from .style_words import described_space
-from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_labels, preset_vector, slider_labels, steer
+from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_labels, preset_vector, slider_labels, steer, style_space
 from .uploads import load_upload
 
 STREET_CANVAS = (256, 192)  # CamVid's 4:3 at the model's native 256 px long side
 
 
 def space_of(model) -> StyleSpace:
+    """The style space with its measured words (slider and preset names): measured once per
+    loaded model, ~1-3 s on a CPU, when the tab opens."""
+    return described_space(model)
+
+
+def render_space(model, preset: str | None) -> StyleSpace:
+    """The space a render needs: the plain one (no measuring in the way of the first picture),
+    or the worded one when a preset is asked for by its measured name."""
+    plain = style_space(z_dim=model.nz, extras=model.extras, config=model.config)
+    if preset in (None, "") or preset in plain.preset_names:
+        return plain
     return described_space(model)
 
 
 def style_code(model, source: str, seed: object, preset: str | None, photo_z: Sequence[float] | None, offsets: Sequence[float]) -> tuple[np.ndarray, int | None]:
     """The style code for the chosen source, steered by the sliders -> (z, seed used or None)."""
-    space = space_of(model)
+    space = render_space(model, preset if source == "preset" else None)
     used_seed = None
     if source == "preset":
         base = preset_vector(space, preset)

@@ -3,6 +3,8 @@ on the Models tab, and style controls named after what they change. Tiny stand-i
 fake renderers only: no shipped weights, no server."""
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 import gradio as gr
@@ -12,6 +14,7 @@ import torch
 from PIL import Image
 
 from app import model_samples, style_words, styles
+from app import street_handlers as sh
 from app.metric_words import dataset_words, humanise, metric_lines, metrics_markdown, training_words
 from app.model_cards import models_markdown
 from app.model_words import FOLD_SUMMARY, scrub_paths
@@ -250,3 +253,25 @@ def test_a_loaded_street_model_is_described_once(standins):
     assert space.preset_names == ("sunny", "overcast")  # the stand-in's names were chosen: kept
     labels = styles.slider_labels(space)
     assert all(label == "" or "↔" in label for label in labels) and labels[3] == ""
+
+
+def test_a_first_render_does_not_wait_for_the_style_words(standins, monkeypatch):
+    """Measuring the words takes seconds on a CPU: renders skip it unless a preset is asked for
+    by a measured name (the tab's controls measure them when it opens)."""
+    measured = []
+
+    def describe(space, *_):
+        measured.append(1)
+        return dataclasses.replace(space, preset_names=tuple(f"look {i}" for i in range(space.n_presets)), preset_aliases=space.preset_names)
+
+    monkeypatch.setattr(style_words, "describe", describe)
+    style_words._described.clear()
+    value, _, _ = sh.street_random(3)
+    image, status = sh.render_street(value, "random", 5, None, None, 1.0, 0, 0, 0)
+    assert image is not None and measured == []
+    model = HUB.get(STREET)
+    shipped_name = styles.style_space(z_dim=model.nz, extras=model.extras, config=model.config).preset_names[0]
+    image, _ = sh.render_street(value, "preset", 0, shipped_name, None, 0, 0, 0, 0)
+    assert image is not None and measured == []
+    image, status = sh.render_street(value, "preset", 0, "look 0", None, 0, 0, 0, 0)
+    assert image is not None and measured == [1], status
