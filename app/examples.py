@@ -7,6 +7,7 @@ layout's own class order (app/facade_layouts.py, app/street_layouts.py).
 from __future__ import annotations
 
 import functools
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from .street_layouts import STREET_CLASSES, street_layout
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SKETCH_DIR = ASSETS / "sketches"
 LAYOUT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)  # the seeds assets/make_assets.py draws
+THUMBNAILS = Path(tempfile.gettempdir()) / "ganvas-thumbnails"
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,14 @@ def layout_examples(kind: str) -> tuple[Example, ...]:
 
 def thumbnails(examples: Sequence[Example], colour: Callable[[np.ndarray], np.ndarray], *, tag: str) -> list[tuple[str, str]]:
     """(PNG path, caption) per example for a gallery, each picture coloured by `colour`."""
-    folder = Path(tempfile.mkdtemp(prefix=f"ganvas-{tag}-"))
+    # One fixed folder per gallery (not a new temp dir per page build): rewritten, never piling up.
+    folder = THUMBNAILS / tag
+    folder.mkdir(parents=True, exist_ok=True)
     out = []
     for i, example in enumerate(examples):
         path = folder / f"{i:02d}.png"
-        Image.fromarray(colour(example.picture)).save(path)
+        partial = folder / f".{i:02d}.{os.getpid()}.png"
+        Image.fromarray(colour(example.picture)).save(partial)
+        partial.replace(path)  # atomic: two servers building at once never serve half a file
         out.append((str(path), example.name))
     return out
