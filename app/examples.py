@@ -40,8 +40,8 @@ class LayoutKind:
 
 
 LAYOUTS = {
-    "facade": LayoutKind("facades", FACADE_CLASSES, lambda seed: facade_layout(seed)),
-    "street": LayoutKind("streets", STREET_CLASSES, lambda seed: street_layout(seed, size=(256, 192))),
+    "facade": LayoutKind("facades", FACADE_CLASSES, facade_layout),  # 256 x 256
+    "street": LayoutKind("streets", STREET_CLASSES, street_layout),  # 256 x 192, CamVid's 4:3
 }
 
 

@@ -214,8 +214,8 @@ def render_labels(name: str, canvases: list, *, size: tuple[int, int], zs: list 
     except Exception as exc:
         status = report(exc, where=f"{name} render", toast=False)
         return [None] * len(canvases), [status] * len(canvases)
-    palette = [tuple(p.rgb) for p in model.contract.palette]
-    shown = [rgb for _, rgb in display_palette([(p.name, tuple(p.rgb)) for p in model.contract.palette])]
+    named = palette_of(model.contract, [])
+    palette, shown = [rgb for _, rgb in named], [rgb for _, rgb in display_palette(named)]
     maps, statuses = [], [""] * len(canvases)
     for i, value in enumerate(canvases):
         try:

@@ -10,7 +10,7 @@ import engine
 from engine.manifest import ModelCard
 
 from .metric_words import metrics_markdown, training_words
-from .model_words import FOLD_SUMMARY, TAB_OF, developer_notes, scrub_paths
+from .model_words import FOLD_SUMMARY, TAB_OF, developer_notes, fold, scrub_paths
 from .models import HUB, STUDIO_MODELS, ModelHub
 
 NOT_MEASURED = "not measured yet"
@@ -19,11 +19,6 @@ KIND_WORDS = {"sketch": "a pen sketch", "labels": "a painted label map", "photo"
 
 def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n else "unknown size"
-
-
-def _fold(summary: str, body: str) -> str:
-    """A closed fold; the blank line after it ends the HTML block before the next Markdown line."""
-    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n"
 
 
 def input_words(card: ModelCard) -> str:
@@ -57,14 +52,14 @@ def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
     if e.get("metrics"):
         lines.append("- **metrics**:\n" + metrics_markdown(e["metrics"], directions=card.contract.directions, indent="  "))
     else:
-        lines.append(f"- **metrics**: {NOT_MEASURED}\n\n" + _fold(
+        lines.append(f"- **metrics**: {NOT_MEASURED}\n\n" + fold(
             "how to measure them (for developers)", f"`python -m trainers evaluate {card.name} --data DIR --write` adds them to the manifest."))
     if hub.is_loaded(card.name):
         lines.append("- **status**: ready, loaded in memory")
     elif card.available:
         lines.append("- **status**: ready; loads on first use")
     else:
-        lines.append("- **status**: not available yet\n\n" + _fold(FOLD_SUMMARY, developer_notes(card.name, hub)))
+        lines.append("- **status**: not available yet\n\n" + fold(FOLD_SUMMARY, developer_notes(card.name, hub)))
     return "\n".join(lines)
 
 
@@ -72,13 +67,13 @@ def models_markdown(hub: ModelHub = HUB) -> str:
     try:
         cards = {c.name: c for c in engine.list_models()}
     except Exception as exc:  # a broken manifest must not break the tab
-        return f"⚠ The list of models cannot be read right now.\n\n{_fold('details (for developers)', scrub_paths(str(exc)))}"
+        return f"⚠ The list of models cannot be read right now.\n\n{fold('details (for developers)', scrub_paths(str(exc)))}"
     parts = [card_markdown(c, hub) for c in cards.values()]
     for name in STUDIO_MODELS:
         if name not in cards:
             parts.append(
                 f"### {name}\n*not registered yet* · used by **{TAB_OF.get(name, '?')}**\n"
-                "- **status**: not available yet\n\n" + _fold(FOLD_SUMMARY, developer_notes(name, hub))
+                "- **status**: not available yet\n\n" + fold(FOLD_SUMMARY, developer_notes(name, hub))
             )
     loaded = ", ".join(hub.loaded()) or "none yet"
     return f"Models loaded in this server: {loaded}.\n\n" + "\n\n".join(parts)

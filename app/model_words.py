@@ -32,6 +32,11 @@ FOLD_SUMMARY = "Weights missing: how to make them (for developers)"
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+)+/?|\b[A-Za-z]:\\[^\s`'\"]+")
 
 
+def fold(summary: str, body: str) -> str:
+    """A closed HTML fold in Markdown; the blank line after it ends the HTML block before the next line."""
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n"
+
+
 def scrub_paths(text: str) -> str:
     """Replace the server's paths in a message: the weights folder by its name, others by "…"."""
     text = str(text).replace(str(weights_dir()), "the weights folder")
@@ -82,7 +87,5 @@ def unavailable_markdown(name: str, hub: ModelHub = HUB) -> str:
         f"**{tab} is not available yet.** Once its model is installed on this server, this tab will "
         f"{_purpose(name, card.task if card else '')}. Until then it cannot be used; the other tabs work as usual."
     )
-    if notes:
-        text += f"\n\n<details><summary>{FOLD_SUMMARY}</summary>\n\n{notes}\n\n</details>"
-    return text
+    return text + (f"\n\n{fold(FOLD_SUMMARY, notes)}".rstrip("\n") if notes else "")
 

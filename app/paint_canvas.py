@@ -17,7 +17,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .palettes import hex_colour, text_colour
+from .palettes import hex_colour
 
 STATIC = Path(__file__).resolve().parent / "static"
 SCRIPT = (STATIC / "paint_canvas.js").read_text(encoding="utf-8")
@@ -63,7 +63,7 @@ def _palette(classes: list[PaintClass]) -> str:
     return f'<div class="pc-current" aria-live="polite"></div><div class="pc-palette">{chips}</div>'
 
 
-def paint_canvas(*, elem_id: str, size: tuple[int, int], classes: list[PaintClass] | None, blank_class: int, value: dict | None, label: str, start_class: int | None = None) -> gr.HTML:
+def paint_canvas(*, elem_id: str, size: tuple[int, int], classes: list[PaintClass] | None, blank_class: int, value: dict | None, label: str) -> gr.HTML:
     """A sketch canvas (classes None: pen on paper) or a label painter over `classes`."""
     sketch = classes is None
     if sketch:
@@ -83,13 +83,11 @@ def paint_canvas(*, elem_id: str, size: tuple[int, int], classes: list[PaintClas
         css_template=STYLE,
         js_on_load=SCRIPT,
         elem_id=elem_id,
-        elem_classes=["ganvas-paint"],
         # props read by the script
         mode="sketch" if sketch else "labels",
         width=w,
         height=h,
-        classes=[{"name": c.name, "hex": hex_colour(c.rgb), "text": text_colour(c.rgb)} for c in classes],
+        classes=[{"name": c.name, "hex": hex_colour(c.rgb)} for c in classes],
         blank=blank_class,
-        start_class=start_class,
         live_ms=LIVE_MS,
     )

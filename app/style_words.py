@@ -45,7 +45,7 @@ from engine.geometry import crop_back
 from engine.labels import image_to_class_ids
 
 from .facade_layouts import colorize
-from .street_layouts import STREET_CLASSES, street_layout
+from .examples import LAYOUTS, layout_examples
 from .styles import StyleSpace, style_space
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,6 @@ MEASURE_AT = 2.0  # renders at -2 and +2 spreads along each direction
 VISIBLE = 0.03  # smallest change (0..1 units) a slider must make to be shown; see the docstring
 SECOND = 0.5  # a second change joins the label when at least this share of the first
 MIN_REGION = 0.10  # share of the picture a class region needs to be measured on its own
-LAYOUT_SEED = 1  # assets/streets/street_1: the street every measurement renders
-LAYOUT_SIZE = (256, 192)  # (width, height), the street canvas; the model scales it to its size
 WHOLE = ""  # the scope of changes over the whole picture
 
 # property -> (word at its low end, word at its high end)
@@ -209,12 +207,13 @@ def model_renderer(model) -> tuple[Render, dict[str, np.ndarray]]:
     """A renderer of the fixed street for a label model with a style code, and its class regions."""
     contract = model.contract
     palette = [(p.name, tuple(p.rgb)) for p in contract.palette]
-    ids = street_layout(LAYOUT_SEED, size=LAYOUT_SIZE)
+    ids = layout_examples("street")[0].picture  # assets/streets/street_1: every measurement renders it
     try:
-        rgb = colorize(ids, STREET_CLASSES, palette)
+        rgb = colorize(ids, LAYOUTS["street"].classes, palette)
     except ValueError:  # a palette with fewer classes than a street: a band per class
-        bands = (np.arange(LAYOUT_SIZE[1]) * len(palette) // LAYOUT_SIZE[1]).astype(np.uint8)
-        rgb = np.array([c for _, c in palette], np.uint8)[np.repeat(bands[:, None], LAYOUT_SIZE[0], 1)]
+        height, width = ids.shape
+        bands = (np.arange(height) * len(palette) // height).astype(np.uint8)
+        rgb = np.array([c for _, c in palette], np.uint8)[np.repeat(bands[:, None], width, 1)]
     image = Image.fromarray(rgb)
     x, placement = model.prepare(image)
     class_ids = np.asarray(Image.fromarray(image_to_class_ids(image, contract)).resize(placement.scaled, Image.NEAREST))

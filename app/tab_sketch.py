@@ -11,7 +11,6 @@ from .models import SKETCH, VARIATIONS
 from .paint_canvas import paint_canvas
 from .widgets import UiOptions, action, live, render_on_canvas, status_banner
 
-# The variations gallery shows a note once the sketch changes after it was rendered.
 # A new stroke under rendered variations marks them stale, in the page (no server round trip per
 # stroke); rendering them again clears the note.
 MARK_STALE = (

@@ -41,9 +41,9 @@ def render_on_canvas(canvas: gr.HTML, fn: Callable, *, inputs: list, outputs: li
     behind at most the one live frame in flight, which therefore never lands after it. `also`:
     other triggers that re-render (style controls), treated like the final picture.
     """
-    gr.on([canvas.submit, *also], fn, inputs=inputs, outputs=outputs, **live(options, model, api_name, batched=True))
-    live_frames = live(options, model, api_name, batched=True)
-    live_frames.update(trigger_mode="once", api_name=None, api_visibility="private", show_progress="hidden")
+    settled = live(options, model, api_name, batched=True)
+    gr.on([canvas.submit, *also], fn, inputs=inputs, outputs=outputs, **settled)
+    live_frames = {**settled, "trigger_mode": "once", "api_name": None, "api_visibility": "private", "show_progress": "hidden"}
     canvas.input(fn, inputs=inputs, outputs=outputs, **live_frames)
 
 

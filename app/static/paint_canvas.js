@@ -19,7 +19,7 @@
   const colours = classes.map((c) => rgbOf(c.hex));
 
   let tool = isSketch ? "pen" : "brush";
-  let current = isSketch ? 1 : (props.start_class ?? (blank === 0 ? 1 : 0));
+  let current = isSketch || blank === 0 ? 1 : 0;  // ink, or the first class that is not the blank one
   let size = props.brush_size || (isSketch ? 3 : 12);
   let history = [], at = -1, seq = 0;
 
