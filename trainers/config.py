@@ -38,6 +38,8 @@ class TrainConfig:
     sample_every: int = 500  # steps between sample grids
     checkpoint_every: int = 1000  # steps between checkpoints
     keep_checkpoints: int = 3
+    init_from: str = ""  # warm start: an exported model folder or registered name whose generator (and encoder)
+    # weights this run starts from; discriminators and optimizers start afresh (trainers/warm_start.py)
     ema_decay: float = 0.0  # >0 (e.g. 0.999): also keep a moving average of the exported networks' weights; export uses it
     line_width: int = 2  # sketch inputs: pen width of computed sketches
     sketch_augment: bool = True  # sketch inputs: width jitter, dropped and wobbled strokes

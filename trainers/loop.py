@@ -24,6 +24,7 @@ from .config import TrainConfig, apply_overrides, resume_settings
 from .dataset import TrainingSet, draw_batch, load_training_set
 from .families import trainer_class
 from .families.base import FamilyTrainer
+from .warm_start import load_exported_weights
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +219,9 @@ def train(
             sched.load_state_dict(state["schedulers"][name])
         family.load_extra_state(state.get("extra", {}))
         restore_rng(state["rng"])
+    elif cfg.init_from:
+        roles = load_exported_weights(family.networks, roles=list(family.export_networks()), source=cfg.init_from, family=cfg.family)
+        logger.info("warm start: %s from %s", ", ".join(roles), cfg.init_from)
     average = None
     if cfg.ema_decay:
         # Made after the restore: an average switched on by a resume starts from the weights reached.
