@@ -270,3 +270,28 @@ def test_a_lite0_unet_starts_from_imagenet_and_ships_like_any_generator(tmp_path
     assert translator(np.full((40, 40, 3), 128, np.uint8)).size == (32, 32)
     with pytest.raises(ValueError, match="generator must be unet or lite0_unet"):
         trainer_class("pix2pix")(tiny("pix2pix", data, generator="vgg_unet"), device=torch.device("cpu"))
+
+
+def test_cyclegan_may_use_imagenet_unets_for_both_directions(tmp_path, monkeypatch):
+    import engine
+    from trainers.export import export_run
+    from trainers.families import trainer_class
+
+    data = make_data("cyclegan", tmp_path / "data")
+    cfg = tiny("cyclegan", data, generator="lite0_unet", max_steps=1, pool_size=2)
+    family = trainer_class("cyclegan")(cfg, device=torch.device("cpu"))
+    imagenet = load_efficientnet_lite("lite0").state_dict()
+    for g in (family.G_AtoB, family.G_BtoA):
+        encoder = g.encoder.state_dict()
+        assert all(torch.equal(encoder[k], imagenet[k]) for k in encoder)
+    a, b = family.G_AtoB.state_dict(), family.G_BtoA.state_dict()
+    decoder = [k for k in a if not k.startswith("encoder.") and a[k].is_floating_point() and a[k].dim() == 4]
+    assert decoder and all(not torch.equal(a[k], b[k]) for k in decoder)  # two generators, initialised apart
+    train(cfg, run_dir=tmp_path / "run")
+    monkeypatch.setenv("GANVAS_OPTIMIZE", "0")
+    export_run(tmp_path / "run", name="cyclegan.lite", out=tmp_path / "cyclegan.lite", manifest=False)
+    translator = engine.load(tmp_path / "cyclegan.lite", device="cpu")
+    photo = np.full((40, 56, 3), 128, np.uint8)
+    assert translator(photo, direction="AtoB").size == translator(photo, direction="BtoA").size
+    with pytest.raises(ValueError, match="generator must be resnet or lite0_unet"):
+        trainer_class("cyclegan")(tiny("cyclegan", data, generator="unet"), device=torch.device("cpu"))

@@ -81,6 +81,7 @@ class Pix2PixConfig(TrainConfig):
 @dataclass
 class CycleGANConfig(TrainConfig):
     layout: str = "unaligned"
+    generator: str = "resnet"  # resnet (the paper's) | lite0_unet (encoder: ImageNet EfficientNet-Lite0, fine-tuned; ngf sizes the decoder)
     ngf: int = 64
     ndf: int = 64
     n_blocks: int = 9

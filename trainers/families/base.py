@@ -12,11 +12,13 @@ import torch
 from torch import nn
 
 from engine.contract import InputContract, PaletteEntry
+from engine.nets import build_network
 from engine.labels import encode_labels
 
 from ..config import TrainConfig
 from ..data.augment import to_model_range
 from ..data.sketch_augment import augment_sketches
+from ..pretrained.efficientnet_lite import start_from_imagenet
 from ..pretrained.terms import PretrainedTerms
 
 
@@ -151,3 +153,10 @@ def init_weights(net: nn.Module, *, gain: float = 0.02, kind: str = "normal") ->
             nn.init.normal_(m.weight, 1.0, gain)
             nn.init.zeros_(m.bias)
     return net
+
+
+def imagenet_unet(*, in_channels: int, ngf: int) -> tuple[str, dict, nn.Module]:
+    """(arch, kwargs, module) of a lite_unet generator whose encoder starts from ImageNet
+    EfficientNet-Lite0 and whose decoder is initialised as the pix2pix code does."""
+    kwargs = dict(in_channels=in_channels, out_channels=3, ngf=ngf, variant="lite0")
+    return "lite_unet", kwargs, start_from_imagenet(init_weights(build_network("lite_unet", **kwargs)), variant="lite0")

@@ -1,4 +1,4 @@
-"""CycleGAN (Zhu et al. 2017): two ResNet generators, two PatchGANs, least squares, cycle + identity.
+"""CycleGAN (Zhu et al. 2017): two generators (the paper's ResNets, or U-Nets on an ImageNet encoder), two PatchGANs, least squares, cycle + identity.
 
 Paper-to-code map (the original code's names differ from the paper's; ours say what they do):
 
@@ -28,7 +28,7 @@ from ..config import CycleGANConfig
 from ..discriminators import PatchDiscriminator
 from ..image_pool import ImagePool
 from ..losses import gan_loss
-from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
+from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 
 class CycleGANTrainer(FamilyTrainer):
@@ -40,9 +40,7 @@ class CycleGANTrainer(FamilyTrainer):
             raise ValueError(f"CycleGAN translates photos between two domains: input_kind must be 'photo', got {cfg.input_kind!r}")
         if len(cfg.domain_names) != 2:
             raise ValueError(f"domain_names must name the two domains, e.g. ['horse', 'zebra']; got {cfg.domain_names!r}")
-        self.g_kwargs = dict(in_channels=3, out_channels=3, ngf=cfg.ngf, n_blocks=cfg.n_blocks, norm="instance", dropout=False)
-        self.G_AtoB = init_weights(ResnetGenerator(**self.g_kwargs)).to(device)
-        self.G_BtoA = init_weights(ResnetGenerator(**self.g_kwargs)).to(device)
+        self.G_AtoB, self.G_BtoA = (self._generator().to(device) for _ in range(2))
         self.networks = {"G_AtoB": self.G_AtoB, "G_BtoA": self.G_BtoA}
         betas = (cfg.beta1, 0.999)
         g_params = itertools.chain(self.G_AtoB.parameters(), self.G_BtoA.parameters())
@@ -58,6 +56,16 @@ class CycleGANTrainer(FamilyTrainer):
         self.pool_A = ImagePool(size=cfg.pool_size)
         self.pool_B = ImagePool(size=cfg.pool_size)
         self.pretrained = self.add_pretrained_terms(lr=cfg.lr, domains=("A", "B"))
+
+    def _generator(self) -> nn.Module:
+        cfg = self.cfg
+        if cfg.generator == "resnet":
+            self.g_arch, self.g_kwargs = "resnet", dict(in_channels=3, out_channels=3, ngf=cfg.ngf, n_blocks=cfg.n_blocks, norm="instance", dropout=False)
+            return init_weights(ResnetGenerator(**self.g_kwargs))
+        if cfg.generator == "lite0_unet":
+            self.g_arch, self.g_kwargs, net = imagenet_unet(in_channels=3, ngf=cfg.ngf)
+            return net
+        raise ValueError(f"generator must be resnet or lite0_unet, got {cfg.generator!r}")
 
     def _d_loss(self, d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         mode = self.cfg.gan_mode
@@ -137,7 +145,7 @@ class CycleGANTrainer(FamilyTrainer):
         return {"directions": {"AtoB": f"{a} → {b}", "BtoA": f"{b} → {a}"}, "any_resolution": True}
 
     def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
-        return {"G_AtoB": ("resnet", self.g_kwargs, self.G_AtoB), "G_BtoA": ("resnet", self.g_kwargs, self.G_BtoA)}
+        return {"G_AtoB": (self.g_arch, self.g_kwargs, self.G_AtoB), "G_BtoA": (self.g_arch, self.g_kwargs, self.G_BtoA)}
 
     def extra_state(self) -> dict:
         return {"pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict()}

@@ -14,8 +14,7 @@ from engine.nets import build_network
 from ..config import Pix2PixConfig
 from ..discriminators import PatchDiscriminator
 from ..losses import gan_loss
-from ..pretrained.efficientnet_lite import start_from_imagenet
-from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
+from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 
 class Pix2PixTrainer(FamilyTrainer):
@@ -28,13 +27,11 @@ class Pix2PixTrainer(FamilyTrainer):
                 in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout,
                 upsample=cfg.upsample,
             )
+            self.G = init_weights(build_network(self.g_arch, **self.g_kwargs))
         elif cfg.generator == "lite0_unet":
-            self.g_arch, self.g_kwargs = "lite_unet", dict(in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, variant="lite0")
+            self.g_arch, self.g_kwargs, self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf)
         else:
             raise ValueError(f"generator must be unet or lite0_unet, got {cfg.generator!r}")
-        self.G = init_weights(build_network(self.g_arch, **self.g_kwargs))
-        if cfg.generator == "lite0_unet":
-            start_from_imagenet(self.G, variant="lite0")
         self.G = self.G.to(device)
         betas = (cfg.beta1, 0.999)
         self.networks = {"G": self.G}
