@@ -138,8 +138,10 @@ def test_cyclegan_gets_cycle_l1_and_judge_shares(weights, tmp_path):
             Image.fromarray(im).save(tmp_path / "data" / name / f"{i}.png")
     judge = train_judge(a, b, steps=10, batch_size=4, crop=32)
     save_net(judge, tmp_path / "judge", {"input": {"range": [-1, 1], "native_size": 32}})  # as `trainers judge` writes it
-    result = evaluate("cyclegan.tiny", data=tmp_path / "data", judge=tmp_path / "judge", holdout=0.2)
+    result = evaluate("cyclegan.tiny", data=tmp_path / "data", judge=tmp_path / "judge", holdout=0.2, imagenet_class=340)
     m = result["metrics"]
+    shares = m["imagenet_top1"]  # Lite1's top-1 class on outputs and on real photos of both domains
+    assert shares["class"] == 340 and all(0 <= shares[k] <= 1 for k in ("AtoB", "BtoA", "real_A", "real_B"))
     assert result["n"] == 2 and len(result["files"]) == 4
     assert all(np.isfinite(m[k]) and m[k] >= 0 for k in ("cycle_l1_A", "cycle_l1_B", "colour_shift_AtoB", "colour_shift_BtoA"))
     assert 0 <= m["judge"]["AtoB_in_B"] <= 1 and 0 <= m["judge"]["real_accuracy"] <= 1

@@ -295,3 +295,17 @@ def test_cyclegan_may_use_imagenet_unets_for_both_directions(tmp_path, monkeypat
     assert translator(photo, direction="AtoB").size == translator(photo, direction="BtoA").size
     with pytest.raises(ValueError, match="generator must be resnet or lite0_unet"):
         trainer_class("cyclegan")(tiny("cyclegan", data, generator="unet"), device=torch.device("cpu"))
+
+
+@pytest.mark.slow
+@needs_horse2zebra
+def test_the_second_judge_counts_zebras_as_lite1_classifies_them():
+    from trainers.evaluation.realism import top1_share
+
+    def uint8(domain: str) -> list[np.ndarray]:
+        return [np.asarray(Image.open(f).convert("RGB")) for f in sorted((HORSE2ZEBRA / domain).glob("*.jpg"))[:12]]
+
+    zebras, horses = uint8("trainB"), uint8("trainA")
+    assert top1_share(zebras, imagenet_class=ZEBRA_CLASS) >= 0.9
+    assert top1_share(horses, imagenet_class=ZEBRA_CLASS) <= 0.1
+    assert top1_share(zebras[:6] + horses[:6], imagenet_class=ZEBRA_CLASS) == pytest.approx(top1_share(zebras[:6], imagenet_class=ZEBRA_CLASS) / 2, abs=1e-9)

@@ -24,7 +24,7 @@ from .judge import judge_probabilities
 from .metrics import colour_shift, edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
 from .netio import load_net
 from ..pretrained.efficientnet_lite import WeightsNotInstalled
-from .realism import realism
+from .realism import realism, top1_share
 from .segmenter import predict_labels
 
 logger = logging.getLogger(__name__)
@@ -259,7 +259,9 @@ def _direction_metrics(t: engine.Translator, photos: list[np.ndarray], *, direct
     }, fakes
 
 
-def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | None) -> tuple[dict, list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+def _cyclegan_metrics(
+    t: engine.Translator, data: EvalSet, judge_dir: Path | None, imagenet_class: int | None
+) -> tuple[dict, list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
     there, fake_b = _direction_metrics(t, data.inputs, direction="AtoB", back="BtoA")
     back, fake_a = _direction_metrics(t, data.targets, direction="BtoA", back="AtoB")
     result = {
@@ -281,7 +283,23 @@ def _cyclegan_metrics(t: engine.Translator, data: EvalSet, judge_dir: Path | Non
             "real_accuracy": float(torch.cat([(real_a <= 0.5), (real_b > 0.5)]).float().mean()),
             "judge": str(judge_dir),
         }
+    if imagenet_class is not None:
+        result["imagenet_top1"] = _imagenet_shares(data, fake_b=fake_b, fake_a=fake_a, imagenet_class=imagenet_class)
     return result, fake_b, fake_a, [_to_tensor(b, (256, 256)) for b in data.targets]
+
+
+def _imagenet_shares(data: EvalSet, *, fake_b: list[torch.Tensor], fake_a: list[torch.Tensor], imagenet_class: int) -> dict:
+    """How often Lite1's top-1 class is `imagenet_class` on each direction's outputs, with real
+    photos of both domains as reference rows (e.g. zebra: ~0 on horses, ~1 on zebras)."""
+    try:
+        return {
+            "class": imagenet_class,
+            "AtoB": top1_share(fake_b, imagenet_class=imagenet_class), "BtoA": top1_share(fake_a, imagenet_class=imagenet_class),
+            "real_A": top1_share(data.inputs, imagenet_class=imagenet_class), "real_B": top1_share(data.targets, imagenet_class=imagenet_class),
+        }
+    except WeightsNotInstalled as exc:
+        logger.warning("ImageNet top-1 share skipped: %s", exc)
+        return {}
 
 
 def _realism_metrics(t: engine.Translator, data: EvalSet, fakes: list[torch.Tensor], fakes_a: list[torch.Tensor] | None) -> dict:
@@ -305,6 +323,7 @@ def _uint8(y: torch.Tensor) -> np.ndarray:
 def evaluate(
     name: str, *, data: Path, run_dir: Path | None = None, segmenter: Path | None = None, judge: Path | None = None,
     holdout: float = 0.1, seed: int = 0, limit: int = 100, line_width: int = 2, inception: Path | None = None, device: str | None = None,
+    imagenet_class: int | None = None,
 ) -> dict:
     t0 = time.perf_counter()
     t = engine.load(name, device=device)
@@ -313,7 +332,7 @@ def evaluate(
         raise ValueError(f"no evaluation images found under {data}")
     metrics: dict = {}
     if t.family == "cyclegan":
-        metrics, fakes, fakes_a, reals = _cyclegan_metrics(t, data_set, judge)
+        metrics, fakes, fakes_a, reals = _cyclegan_metrics(t, data_set, judge, imagenet_class)
     else:
         z = t.random_z(0, n=len(data_set.inputs)) if t.nz else None
         fakes = _render(t, data_set.inputs, z=z)
@@ -352,6 +371,7 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     p.add_argument("--run", type=Path, help="the training run (its data.json says which files were held out)")
     p.add_argument("--segmenter", type=Path, help="segmenter run dir (label->photo models: FCN-score)")
     p.add_argument("--judge", type=Path, help="domain judge run dir (CycleGAN)")
+    p.add_argument("--imagenet-class", type=int, help="CycleGAN: share of outputs whose Lite1 ImageNet top-1 is this class (340: zebra)")
     p.add_argument("--inception", type=Path, help="FID Inception weights (or $GANVAS_INCEPTION)")
     p.add_argument("--holdout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
@@ -364,6 +384,7 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     result = evaluate(
         args.name, data=args.data, run_dir=args.run, segmenter=args.segmenter, judge=args.judge, holdout=args.holdout,
         seed=args.seed, limit=args.limit, line_width=args.line_width, inception=args.inception, device=args.device,
+        imagenet_class=args.imagenet_class,
     )
     print(json.dumps({k: v for k, v in result.items() if k != "files"}, indent=1))
     if args.out:

@@ -44,6 +44,20 @@ def lite1_features(images: list, *, batch_size: int = 32) -> torch.Tensor:
     return torch.cat(out)
 
 
+@torch.no_grad()
+def top1_share(images: list, *, imagenet_class: int, batch_size: int = 32) -> float:
+    """The share of images whose ImageNet top-1 class by EfficientNet-Lite1 is `imagenet_class`
+    (e.g. 340 "zebra"): a second judge of a translation that no training reads."""
+    if not images:
+        raise ValueError("top-1 share of no images")
+    net = load_efficientnet_lite("lite1")
+    hits = 0
+    for start in range(0, len(images), batch_size):
+        batch = torch.cat([_tensor(i) for i in images[start : start + batch_size]])
+        hits += int((net(batch).argmax(dim=1) == imagenet_class).sum())
+    return hits / len(images)
+
+
 def blurred(photos: list[np.ndarray], *, radius: float = BLUR_RADIUS) -> list[np.ndarray]:
     return [np.asarray(Image.fromarray(p).filter(ImageFilter.GaussianBlur(radius))) for p in photos]
 
