@@ -309,3 +309,30 @@ def test_the_second_judge_counts_zebras_as_lite1_classifies_them():
     assert top1_share(zebras, imagenet_class=ZEBRA_CLASS) >= 0.9
     assert top1_share(horses, imagenet_class=ZEBRA_CLASS) <= 0.1
     assert top1_share(zebras[:6] + horses[:6], imagenet_class=ZEBRA_CLASS) == pytest.approx(top1_share(zebras[:6], imagenet_class=ZEBRA_CLASS) / 2, abs=1e-9)
+
+
+def test_bicyclegan_may_use_the_imagenet_unet_with_z_at_every_decoder_level(tmp_path, monkeypatch):
+    import engine
+    from trainers.export import export_run
+    from trainers.families import trainer_class
+
+    data = make_data("bicyclegan", tmp_path / "data")
+    cfg = tiny("bicyclegan", data, generator="lite0_unet", max_steps=1)
+    family = trainer_class("bicyclegan")(cfg, device=torch.device("cpu"))
+    imagenet = load_efficientnet_lite("lite0").state_dict()
+    encoder = family.G.encoder.state_dict()
+    assert all(torch.equal(encoder[k], imagenet[k]) for k in encoder)
+    family.G.eval()
+    sketch = torch.ones(1, 1, 32, 32)
+    z = torch.randn(2, cfg.nz, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a, b = family.G(sketch, z[:1]), family.G(sketch, z[1:])
+    assert (a - b).abs().mean() > 0  # z reaches the picture
+    with pytest.raises(ValueError, match="takes a latent z"):
+        family.G(sketch)
+    train(cfg, run_dir=tmp_path / "run")
+    monkeypatch.setenv("GANVAS_OPTIMIZE", "0")
+    export_run(tmp_path / "run", name="bicyclegan.lite", out=tmp_path / "bicyclegan.lite", manifest=False)
+    translator = engine.load(tmp_path / "bicyclegan.lite", device="cpu")
+    renders = translator.sample(np.full((40, 40), 255, np.uint8), 2, seed=1)
+    assert len(renders) == 2 and renders[0].size == (32, 32)

@@ -128,6 +128,7 @@ class SPADEConfig(TrainConfig):
 @dataclass
 class BicycleGANConfig(TrainConfig):
     input_kind: str = "sketch"
+    generator: str = "unet"  # unet (the paper's, z at every encoder level) | lite0_unet (ImageNet EfficientNet-Lite0 encoder, z at every decoder level)
     ngf: int = 64
     ndf: int = 64
     nef: int = 64

@@ -5,6 +5,8 @@ scratch on a few thousand photos; an ImageNet encoder already knows. The encoder
 stem and blocks (features at strides 2, 4, 8, 16, 32); the decoder goes back up one stride at a
 time: nearest 2x, concatenate the encoder's map at that stride (the input itself at stride 1), then
 3x3 convs with instance norm. Decoder widths follow ngf: 8, 4, 2, 1 and 1/2 ngf from stride 16 up.
+With nz > 0 (BicycleGAN) a latent z is tiled and concatenated to the input of every decoder level:
+the ImageNet encoder reads the drawing alone, and z steers how the decoder paints it.
 
 The encoder's batch norms keep their ImageNet statistics in training too (as segmentation U-Nets
 fine-tune with small batches), so training and inference normalise alike. Inputs other than RGB
@@ -17,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_image_batch
+from .checks import check_image_batch, check_latent
 from .efficientnet_lite import EfficientNetLite, lite_blocks
 
 SKIP_STRIDES = (16, 8, 4, 2)  # encoder maps the decoder concatenates, coarsest first
@@ -53,9 +55,10 @@ class LiteUnetGenerator(nn.Module):
         out_channels: int = 3,  # RGB photo in [-1, 1]
         ngf: int = 32,  # decoder width at stride 4; 8 * ngf at stride 16
         variant: str = "lite0",  # the EfficientNet-Lite the encoder is (lite0 | lite1)
+        nz: int = 0,  # latent size (BicycleGAN); 0 for a generator that takes no z
     ) -> None:
         super().__init__()
-        self.in_channels = in_channels
+        self.in_channels, self.nz = in_channels, nz
         self.adapter = nn.Identity() if in_channels == 3 else nn.Conv2d(in_channels, 3, 1)
         self.encoder = LiteEncoder(blocks=lite_blocks(variant))
         # The classifier's head is not used: drop it so the model folder does not carry it.
@@ -65,21 +68,31 @@ class LiteUnetGenerator(nn.Module):
         self.up = nn.ModuleList()
         previous = enc[32]
         for stride, width in zip(SKIP_STRIDES, widths, strict=True):
-            self.up.append(_block(previous + enc[stride], width))
+            self.up.append(_block(previous + enc[stride] + nz, width))
             previous = width
         last = max(8, ngf // 2)
         self.final = nn.Sequential(
-            nn.Conv2d(previous + in_channels, last, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(last, out_channels, 3, padding=1), nn.Tanh()
+            nn.Conv2d(previous + in_channels + nz, last, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(last, out_channels, 3, padding=1), nn.Tanh()
         )
 
     size_multiple = 32
     min_size = 32
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         check_image_batch(x, channels=self.in_channels, multiple=self.size_multiple)
+        if self.nz:
+            if z is None:
+                raise ValueError(f"this generator takes a latent z of size {self.nz}")
+            check_latent(z, batch=x.shape[0], nz=self.nz)
         maps = self.encoder.features(self.adapter(x), strides=(2, 4, 8, 16, 32))
         skips = dict(zip((2, 4, 8, 16, 32), maps, strict=True))
         h = skips[32]
         for stride, block in zip(SKIP_STRIDES, self.up, strict=True):
-            h = block(torch.cat([F.interpolate(h, scale_factor=2.0, mode="nearest"), skips[stride]], 1))
-        return self.final(torch.cat([F.interpolate(h, scale_factor=2.0, mode="nearest"), x], 1))
+            h = block(self._with_z([F.interpolate(h, scale_factor=2.0, mode="nearest"), skips[stride]], z))
+        return self.final(self._with_z([F.interpolate(h, scale_factor=2.0, mode="nearest"), x], z))
+
+    def _with_z(self, maps: list[torch.Tensor], z: torch.Tensor | None) -> torch.Tensor:
+        if self.nz:
+            h = maps[0]
+            maps = [*maps, z[:, :, None, None].expand(-1, -1, *h.shape[-2:]).to(h.dtype)]
+        return torch.cat(maps, 1)

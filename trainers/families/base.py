@@ -155,8 +155,8 @@ def init_weights(net: nn.Module, *, gain: float = 0.02, kind: str = "normal") ->
     return net
 
 
-def imagenet_unet(*, in_channels: int, ngf: int) -> tuple[str, dict, nn.Module]:
+def imagenet_unet(*, in_channels: int, ngf: int, nz: int = 0) -> tuple[str, dict, nn.Module]:
     """(arch, kwargs, module) of a lite_unet generator whose encoder starts from ImageNet
-    EfficientNet-Lite0 and whose decoder is initialised as the pix2pix code does."""
-    kwargs = dict(in_channels=in_channels, out_channels=3, ngf=ngf, variant="lite0")
+    EfficientNet-Lite0 and whose decoder (taking z where nz > 0) is initialised as the pix2pix code does."""
+    kwargs = dict(in_channels=in_channels, out_channels=3, ngf=ngf, variant="lite0", **({"nz": nz} if nz else {}))
     return "lite_unet", kwargs, start_from_imagenet(init_weights(build_network("lite_unet", **kwargs)), variant="lite0")

@@ -1,7 +1,8 @@
 """BicycleGAN (Zhu et al. 2017): cVAE-GAN and cLR-GAN trained together, for many outputs per input.
 
 Paper-to-code: A is the input (sketch, labels or photo), B the photo. E maps B to q(z | B); G
-renders G(A, z) with z added at every encoder level of its U-Net; D judges the cVAE-GAN branch
+renders G(A, z) with z added at every encoder level of its U-Net (every decoder level of the ImageNet-
+encoder U-Net, generator = lite0_unet); D judges the cVAE-GAN branch
 (B -> E -> z -> G(A, z) should look real), D2 the cLR-GAN branch (random z -> G(A, z)). Both Ds
 are, as in the paper, two PatchGANs each, at 70x70 and 140x140 (the image and its half-size copy);
 unconditional by default, or with conditional_d shown the input beside the photo, as the original's
@@ -29,7 +30,7 @@ from engine.nets import ResnetEncoder, UnetGenerator
 from ..config import BicycleGANConfig
 from ..discriminators import MultiscaleDiscriminator
 from ..losses import gan_loss, kl_divergence, reparameterize
-from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
+from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 D_SCALES = 2  # PatchGANs per discriminator (the original's basic_256_multi)
 
@@ -58,12 +59,18 @@ class BicycleGANTrainer(FamilyTrainer):
                 f"BicycleGAN splits every batch into two halves (one encoded, one with random z), so batch_size must be "
                 f"even and at least 2; got {cfg.batch_size}"
             )
-        self.g_kwargs = dict(
-            in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm,
-            dropout=False, nz=cfg.nz, inject_z="all", upsample=cfg.upsample,
-        )
+        if cfg.generator == "unet":
+            self.g_arch, self.g_kwargs = "unet", dict(
+                in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm,
+                dropout=False, nz=cfg.nz, inject_z="all", upsample=cfg.upsample,
+            )
+            self.G = init_weights(UnetGenerator(**self.g_kwargs), kind="xavier").to(device)
+        elif cfg.generator == "lite0_unet":
+            self.g_arch, self.g_kwargs, self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf, nz=cfg.nz)
+            self.G = self.G.to(device)
+        else:
+            raise ValueError(f"generator must be unet or lite0_unet, got {cfg.generator!r}")
         self.e_kwargs = dict(in_channels=3, nz=cfg.nz, ndf=cfg.nef, n_blocks=encoder_blocks(cfg.crop_size), norm=cfg.norm)
-        self.G = init_weights(UnetGenerator(**self.g_kwargs), kind="xavier").to(device)
         self.E = init_weights(ResnetEncoder(**self.e_kwargs), kind="xavier").to(device)
         # Each discriminator is two PatchGANs (full and half size), as the original's basic_256_multi.
         d_channels = 3 + (self.input_channels() if cfg.conditional_d else 0)
@@ -161,4 +168,4 @@ class BicycleGANTrainer(FamilyTrainer):
         return {"nz": self.cfg.nz, "encoder": True}
 
     def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
-        return {"G": ("unet", self.g_kwargs, self.G), "E": ("resnet_encoder", self.e_kwargs, self.E)}
+        return {"G": (self.g_arch, self.g_kwargs, self.G), "E": ("resnet_encoder", self.e_kwargs, self.E)}
