@@ -7,11 +7,12 @@
 - `handlers`, `street_handlers`: the events (UI values in, output and a status line out; they
   never raise), on models from `models` (lazy, cached, thread-safe loading).
 - Pure helpers: `canvas` (canvas value -> model input, palette snapping), `seeds` (seeds, locks,
-  z morphs), `styles` (SPADE style controls), `batching`, `uploads`, `errors`, `palettes`.
-- Procedural examples (no dataset images): `cat_sketches` (+ `strokes`), `facade_layouts`,
-  `street_layouts`, `examples`; `standins` writes random-weight models with the studio's names for
-  tests and demos; `bench` measures stroke-to-image latency through the HTTP API, `bench_browser`
-  pen to picture in chromium.
+  z morphs), `styles` (SPADE style controls), `uploads`, `errors`.
+- `drawings/`: procedural drawing, no dataset images and no UI: `cat_sketches` (+ `strokes`),
+  `facade_layouts`, `street_layouts`, `palettes`; `examples` turns them into gallery thumbnails.
+- `bench` measures stroke-to-image latency through the HTTP API, `bench_browser` pen to picture in
+  chromium; with --standins they launch the app on tests/standins.py's random-weight models.
+- The app uses the engine's public API only (`engine.__all__`).
 
 Modules of this package are imported at module level only (never inside functions): gradio's
 reload mode registers app.py as the module "app" once running, hiding this package's name.

@@ -17,6 +17,7 @@ import base64
 import contextlib
 import json
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -26,13 +27,24 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .cat_sketches import example_sketches
-from .facade_layouts import FACADE_CLASSES, colorize, facade_layout
-from .palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
-from .standins import SCALES, serving
-from .street_layouts import STREET_CLASSES, street_layout
+from .drawings.cat_sketches import example_sketches
+from .drawings.facade_layouts import FACADE_CLASSES, colorize, facade_layout
+from .drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
+from .drawings.street_layouts import STREET_CLASSES, street_layout
 
 SIZE = (256, 256)
+SCALES = ("tiny", "full")  # stand-in model sizes (tests/standins.py)
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+
+
+def serving_standins(weights: Path | None = None, *, scale: str, args: list[str]) -> contextlib.AbstractContextManager:
+    """The app launched on stand-in models (or on `weights`). Stand-ins are test tooling: they live
+    in tests/standins.py, and a benchmark borrows them only when it launches its own app."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    from standins import serving
+
+    return serving(weights, scale=scale, args=args)
 
 
 def _inputs(folder: Path) -> dict[str, list[Path]]:
@@ -186,7 +198,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         url = args.url
         if url is None:
-            served = stack.enter_context(serving(scale=args.standins, args=["--device", args.device] if args.device else []))
+            served = stack.enter_context(serving_standins(scale=args.standins, args=["--device", args.device] if args.device else []))
             url = served.url
             print(f"app on {args.standins} stand-ins at {url}")
         run(url, tabs=tabs, requests=args.requests, concurrent=args.clients)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .standins import SCALES, serving
+from .bench import SCALES, serving_standins
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -108,7 +108,7 @@ def main() -> None:
         url = args.url
         if url is None:
             weights = None if args.standins else ROOT / "weights"
-            url = stack.enter_context(serving(weights, scale=args.standins or "tiny", args=["--device", "cpu"])).url
+            url = stack.enter_context(serving_standins(weights, scale=args.standins or "tiny", args=["--device", "cpu"])).url
         r = measure(url, strokes=args.strokes)
     print(f"{r['strokes']} strokes on the sketch canvas in chromium, pen down for {r['stroke_ms']:.0f} ms (median):")
     print(f"  pen-up -> final picture   p50 {r['final_p50_ms']:.0f} ms   p95 {r['final_p95_ms']:.0f} ms")

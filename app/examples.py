@@ -2,7 +2,7 @@
 
 Each tab shows its examples as a gallery of thumbnails; picking one loads it into the canvas,
 which renders it once (no blank canvas first). Label layouts are stored as class ids in the
-layout's own class order (app/facade_layouts.py, app/street_layouts.py).
+layout's own class order (app/drawings/facade_layouts.py, app/drawings/street_layouts.py).
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .cat_sketches import example_sketches
-from .facade_layouts import FACADE_CLASSES, facade_layout
-from .street_layouts import STREET_CLASSES, street_layout
+from .drawings.cat_sketches import example_sketches
+from .drawings.facade_layouts import FACADE_CLASSES, facade_layout
+from .drawings.street_layouts import STREET_CLASSES, street_layout
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SKETCH_DIR = ASSETS / "sketches"

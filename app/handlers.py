@@ -18,16 +18,16 @@ import numpy as np
 import torch
 from PIL import Image
 
+import engine
 from engine import SEED_KEY
 
 from . import canvas as cv
 from . import seeds as sd
-from .batching import render_latents, translate_batch
 from .errors import report
 from .examples import LAYOUTS, sketch_examples
-from .facade_layouts import facade_layout, palette_ids
+from .drawings.facade_layouts import facade_layout, palette_ids
 from .models import FACADE, HUB, SKETCH, VARIATIONS, ZEBRA
-from .palettes import DEFAULT_FACADE_PALETTE, display_palette, palette_of
+from .drawings.palettes import DEFAULT_FACADE_PALETTE, display_palette, palette_of
 from .uploads import load_upload
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def render_sketch_batch(canvases: list) -> tuple[list, list]:
     todo = [i for i, s in enumerate(sketches) if s is not None]
     outputs: list[Image.Image | None] = [None] * len(canvases)
     try:
-        for i, out in zip(todo, translate_batch(model, [sketches[i] for i in todo])):
+        for i, out in zip(todo, model.translate_many([sketches[i] for i in todo])):
             outputs[i] = stamp(out, SKETCH)
             statuses[i] = ok(SKETCH, started, "empty canvas: drawing paper only" if cv.is_blank(sketches[i]) else "")
     except Exception as exc:
@@ -116,12 +116,8 @@ def sketch_upload(payload: object, line_width: float = 2) -> tuple[dict | None, 
             sketch = np.where(grey < cv.INK_THRESHOLD, 0, 255).astype(np.uint8)
             how = "used as a drawing"
         else:
-            try:
-                from engine.edges import photo_to_sketch  # lands with the edge pipeline
-            except ImportError as exc:
-                raise ValueError("photo -> sketch needs the engine's edge pipeline (engine/edges.py), which is not installed yet; upload a line drawing instead") from exc
             small = cv.fit_into(rgb, (512, 512), fill=255) if max(rgb.shape[:2]) > 512 else rgb
-            sketch = photo_to_sketch(small, line_width=max(1, int(line_width)))
+            sketch = engine.photo_to_sketch(small, line_width=max(1, int(line_width)))
             how = "photo turned into a sketch"
         ms = (time.perf_counter() - started) * 1000
         return sketch_canvas_value(sketch), f"✓ {how} · {ms:.0f} ms: edit it on the canvas"
@@ -132,7 +128,7 @@ def sketch_upload(payload: object, line_width: float = 2) -> tuple[dict | None, 
 # ----- Variations (BicycleGAN) ---------------------------------------------------------------
 def _gallery(model, sketch: Image.Image, seeds: list[int], locked: set[int]) -> list[tuple[Image.Image, str]]:
     zs = torch.cat([model.random_z(s) for s in seeds])
-    images = render_latents(model, sketch, zs)
+    images = model.render_latents(sketch, zs)
     for im, s in zip(images, seeds):
         im.info[SEED_KEY] = s
         stamp(im, model.name, s)
@@ -227,8 +223,7 @@ def render_labels(name: str, canvases: list, *, size: tuple[int, int], zs: list 
     todo = [i for i, m in enumerate(maps) if m is not None]
     outputs: list[Image.Image | None] = [None] * len(canvases)
     try:
-        results = translate_batch(
-            model,
+        results = model.translate_many(
             [maps[i] for i in todo],
             zs=[zs[i] for i in todo] if zs is not None else None,
             seeds=[seeds[i] for i in todo] if seeds is not None else None,

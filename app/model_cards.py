@@ -7,7 +7,7 @@ ready. A model without weights says "not available yet", with the developer note
 from __future__ import annotations
 
 import engine
-from engine.manifest import ModelCard
+from engine import ModelCard
 
 from .metric_words import metrics_markdown, training_words
 from .model_words import FOLD_SUMMARY, TAB_OF, developer_notes, fold, scrub_paths

@@ -15,10 +15,10 @@ import numpy as np
 from PIL import Image
 
 import engine
-from engine.manifest import ModelCard
+from engine import ModelCard
 
 from .examples import LAYOUTS, layout_examples, sketch_examples
-from .facade_layouts import colorize
+from .drawings.facade_layouts import colorize
 from .models import HUB, ModelHub
 from .styles import style_space
 

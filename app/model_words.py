@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from engine.loading import how_to_get
-from engine.manifest import MANIFEST_FILE, weights_dir
+from engine import MANIFEST_FILE, how_to_get, weights_dir
 
 from .models import FACADE, HUB, SKETCH, STREET, VARIATIONS, ZEBRA, ModelHub, ModelUnavailable
 

@@ -13,9 +13,7 @@ import time
 from dataclasses import dataclass
 
 import engine
-from engine.contract import InputContract
-from engine.loading import how_to_get
-from engine.manifest import ModelCard, weights_dir
+from engine import InputContract, ModelCard, how_to_get, weights_dir
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .palettes import hex_colour
+from .drawings.palettes import hex_colour
 
 STATIC = Path(__file__).resolve().parent / "static"
 SCRIPT = (STATIC / "paint_canvas.js").read_text(encoding="utf-8")

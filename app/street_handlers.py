@@ -17,8 +17,8 @@ from . import seeds as sd
 from .errors import report
 from .handlers import label_upload, layout_canvas_value, ok, render_labels
 from .models import HUB, STREET
-from .palettes import DEFAULT_STREET_PALETTE
-from .street_layouts import street_layout
+from .drawings.palettes import DEFAULT_STREET_PALETTE
+from .drawings.street_layouts import street_layout
 from .style_words import described_space
 from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_labels, preset_vector, slider_labels, steer, style_space
 from .uploads import load_upload

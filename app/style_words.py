@@ -41,10 +41,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from engine.geometry import crop_back
-from engine.labels import image_to_class_ids
+import engine
 
-from .facade_layouts import colorize
+from .drawings.facade_layouts import colorize
 from .examples import LAYOUTS, layout_examples
 from .styles import StyleSpace, style_space
 
@@ -215,21 +214,21 @@ def model_renderer(model) -> tuple[Render, dict[str, np.ndarray]]:
         bands = (np.arange(height) * len(palette) // height).astype(np.uint8)
         rgb = np.array([c for _, c in palette], np.uint8)[np.repeat(bands[:, None], width, 1)]
     image = Image.fromarray(rgb)
-    x, placement = model.prepare(image)
-    class_ids = np.asarray(Image.fromarray(image_to_class_ids(image, contract)).resize(placement.scaled, Image.NEAREST))
-    regions = {}
-    for k, (name, _) in enumerate(palette):
-        mask = class_ids == k
-        if mask.mean() >= MIN_REGION:
-            regions[_region_name(name)] = mask
 
     def render(codes: np.ndarray) -> np.ndarray:
         out = []
         for start in range(0, len(codes), 8):  # a few at a time: bounded memory on any device
             z = torch.from_numpy(np.ascontiguousarray(codes[start : start + 8]))
-            y = crop_back(model.forward_tensor(x.expand(len(z), -1, -1, -1), z=z), placement)
-            out.append(((y.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy())
-        return np.concatenate(out)
+            out += [np.asarray(im, dtype=np.float32) / 255.0 for im in model.render_latents(image, z)]
+        return np.stack(out)
+
+    _, placement = model.prepare(image)  # the renders come out at placement.scaled
+    class_ids = np.asarray(Image.fromarray(engine.image_to_class_ids(image, contract)).resize(placement.scaled, Image.NEAREST))
+    regions = {}
+    for k, (name, _) in enumerate(palette):
+        mask = class_ids == k
+        if mask.mean() >= MIN_REGION:
+            regions[_region_name(name)] = mask
 
     return render, regions
 

@@ -7,7 +7,7 @@ from . import handlers as h
 from . import label_painter as lp
 from .downloads import named_outputs
 from .models import FACADE
-from .palettes import DEFAULT_FACADE_PALETTE
+from .drawings.palettes import DEFAULT_FACADE_PALETTE
 from .widgets import UiOptions, render_on_canvas, status_banner
 
 PAINTER = lp.LabelPainter(

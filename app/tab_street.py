@@ -7,7 +7,7 @@ from . import label_painter as lp
 from . import street_handlers as sh
 from .downloads import named_outputs
 from .models import STREET
-from .palettes import DEFAULT_STREET_PALETTE
+from .drawings.palettes import DEFAULT_STREET_PALETTE
 from .styles import MAX_SLIDERS
 from .widgets import UiOptions, action, render_on_canvas, status_banner
 

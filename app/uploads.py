@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine.images import load_image
+from engine import load_image
 
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 

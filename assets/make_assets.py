@@ -3,10 +3,10 @@
     python assets/make_assets.py
 
 - sketches/*.png: cat sketches (seven faces, three whole cats), black ink on white, 256 x 256,
-  pen 3 px (app/cat_sketches.py);
-- facades/facade_<seed>.png and _ids.png: procedural facade layouts (app/facade_layouts.py), in
+  pen 3 px (app/drawings/cat_sketches.py);
+- facades/facade_<seed>.png and _ids.png: procedural facade layouts (app/drawings/facade_layouts.py), in
   the default CMP-style palette and as class ids (0..11, for any palette);
-- streets/street_<seed>.png and _ids.png: procedural street scenes (app/street_layouts.py), in
+- streets/street_<seed>.png and _ids.png: procedural street scenes (app/drawings/street_layouts.py), in
   the CamVid colours and as class ids.
 """
 from __future__ import annotations
@@ -19,10 +19,10 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere: the app package is beside assets/
 
-from app.cat_sketches import example_sketches  # noqa: E402
-from app.facade_layouts import FACADE_CLASSES, colorize, facade_layout  # noqa: E402
-from app.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE  # noqa: E402
-from app.street_layouts import STREET_CLASSES, street_layout  # noqa: E402
+from app.drawings.cat_sketches import example_sketches  # noqa: E402
+from app.drawings.facade_layouts import FACADE_CLASSES, colorize, facade_layout  # noqa: E402
+from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE  # noqa: E402
+from app.drawings.street_layouts import STREET_CLASSES, street_layout  # noqa: E402
 
 LAYOUT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
 

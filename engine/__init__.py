@@ -5,17 +5,29 @@
     cat = engine.load("pix2pix.edges2cats")   # or the path of a model folder
     photo = cat("sketch.png")                 # PIL image, same aspect as the input
 
-Inference only: no gradio, no trainers. Logging through `logging`, never print.
+Inference only: no gradio, no trainers. Logging through `logging`, never print. What is listed in
+`__all__` is the API the app is built on; the app imports nothing else from the engine.
 """
 from __future__ import annotations
 
 from .contract import InputContract, PaletteEntry
 from .errors import ModelError, ModelNotFound
-from .loading import list_models, load, load_folder, save_model
-from .manifest import ModelCard, weights_dir
+from .images import load_image
+from .labels import image_to_class_ids
+from .loading import how_to_get, list_models, load, load_folder, save_model
+from .manifest import MANIFEST_FILE, ModelCard, upsert_entry, weights_dir
 from .translator import SEED_KEY, Translator
 
+
+def __getattr__(name: str) -> object:
+    if name == "photo_to_sketch":  # imported on first use: the edge pipeline loads OpenCV
+        from .edges import photo_to_sketch
+
+        return photo_to_sketch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
+    "MANIFEST_FILE",
     "SEED_KEY",
     "InputContract",
     "ModelCard",
@@ -23,9 +35,14 @@ __all__ = [
     "ModelNotFound",
     "PaletteEntry",
     "Translator",
+    "how_to_get",
+    "image_to_class_ids",
     "list_models",
     "load",
     "load_folder",
+    "load_image",
+    "photo_to_sketch",
     "save_model",
+    "upsert_entry",
     "weights_dir",
 ]

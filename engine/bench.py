@@ -8,10 +8,10 @@ inference_mode (on CUDA also bf16 autocast and channels_last, as Translator.forw
 it). "compiled" (with --compile) is torch.compile on top, as an option: it wins a little more
 but costs tens of seconds per input shape, so the engine does not use it by default.
 
-The networks are the shipped sizes with random weights (speed does not depend on the values):
-pix2pix U-Net ngf 64 / 8 levels (batch norm, dropout); CycleGAN ResNet ngf 64 / 9 blocks;
-SPADE ngf 32, 12 classes, z 256, base 8 x 8; BicycleGAN U-Net ngf 64 / 8 levels, nz 8 at every
-level, instance norm. Latency is per image (batch 1); on CUDA also images/s at --batch.
+The networks are each family's paper-size generator for its usual input (the "paper" scale of
+engine/families.py) with random weights, since speed does not depend on the values: pix2pix
+U-Net ngf 64 / 8 levels (batch norm, dropout); CycleGAN ResNet ngf 64 / 9 blocks; SPADE ngf 32,
+12 classes, z 256, base 8 x 8; BicycleGAN U-Net ngf 64 / 8 levels, nz 8 at every level. Latency is per image (batch 1); on CUDA also images/s at --batch.
 This is a benchmark, not a test: timings on a shared machine vary; the load average is printed.
 """
 from __future__ import annotations
@@ -29,19 +29,11 @@ import torch
 from torch import nn
 
 from .device import inference_dtype, resolve_device
-from .families import FAMILIES
-from .nets import build_network
+from .families import FAMILIES, family_spec
+from .nets import Network, build_network
 from .speed import optimize_for_inference
 
 SIZE = 256
-SHIPPED: dict[str, tuple[str, dict]] = {
-    "pix2pix": ("unet", dict(in_channels=3, ngf=64, num_downs=8, norm="batch", dropout=True)),
-    "cyclegan": ("resnet", dict(ngf=64, n_blocks=9)),
-    "spade": ("spade", dict(label_channels=12, ngf=32, z_dim=256, base_height=8, base_width=8)),
-    "bicyclegan": ("unet", dict(in_channels=3, ngf=64, num_downs=8, norm="instance", dropout=False, nz=8, inject_z="all")),
-}
-
-
 @dataclass
 class Timing:
     p50_ms: float  # wall clock, per call
@@ -55,15 +47,16 @@ class Timing:
         return cls(p50_ms=statistics.median(ms), p95_ms=p95, cpu_ms=statistics.median(cpu_seconds) * 1000)
 
 
-def example_args(arch: str, kwargs: dict, *, batch: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-    gen = torch.Generator().manual_seed(0)
-    if arch == "spade":
-        k = kwargs["label_channels"]
-        ids = torch.randint(0, k, (batch, SIZE // 16, SIZE // 16), generator=gen).repeat_interleave(16, 1).repeat_interleave(16, 2)
-        seg = nn.functional.one_hot(ids, k).permute(0, 3, 1, 2).float()
-        return seg.to(device), torch.randn(batch, kwargs["z_dim"], generator=gen).to(device)
-    x = torch.rand(batch, kwargs.get("in_channels", 3), SIZE, SIZE, generator=gen).to(device) * 2 - 1
-    return (x, torch.randn(batch, kwargs["nz"], generator=gen).to(device)) if kwargs.get("nz") else (x,)
+def example_args(net: Network, *, batch: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    args = net.example_inputs(batch=batch, size=SIZE, generator=torch.Generator().manual_seed(0))
+    return tuple(a.to(device) for a in args)
+
+
+def paper_generator(family: str) -> Network:
+    spec = family_spec(family)
+    networks = spec.networks(spec.example_contract("paper"), "paper")
+    arch, kwargs = networks[spec.generators[0]]
+    return build_network(arch, **kwargs)
 
 
 def _sync(device: torch.device) -> None:
@@ -138,10 +131,10 @@ def compiled_runner(net: nn.Module, args: tuple[torch.Tensor, ...], device: torc
 
 
 def bench_family(family: str, *, device: torch.device, iters: int, warmup: int, batch: int, compile_too: bool) -> dict:
-    arch, kwargs = SHIPPED[family]
     torch.manual_seed(0)
-    args = example_args(arch, kwargs, batch=1, device=device)
-    plain = realistic(build_network(arch, **kwargs).to(device), args)
+    net = paper_generator(family)
+    args = example_args(net, batch=1, device=device)
+    plain = realistic(net.to(device), args)
     fast = optimize_for_inference(copy.deepcopy(plain), device)
     row: dict = {"family": family, "params_m": sum(p.numel() for p in plain.parameters()) / 1e6}
     run_plain, run_fast = plain_runner(plain, args), ganvas_runner(fast, args, device)
@@ -151,7 +144,7 @@ def bench_family(family: str, *, device: torch.device, iters: int, warmup: int, 
         runners["compiled"], row["compile_s"] = compiled_runner(copy.deepcopy(plain), args, device)
     row.update(time_calls(runners, iters=iters, warmup=warmup, device=device))
     if device.type == "cuda":
-        batched = example_args(arch, kwargs, batch=batch, device=device)
+        batched = example_args(plain, batch=batch, device=device)
         timings = time_calls(
             {"plain": plain_runner(plain, batched), "ganvas": ganvas_runner(fast, batched, device)},
             iters=max(3, iters // 2), warmup=warmup, device=device,

@@ -65,3 +65,49 @@ class InputContract:
         if "value_range" in data:
             data["value_range"] = tuple(data["value_range"])
         return cls(**data)
+
+
+def generic_palette(n: int) -> tuple[PaletteEntry, ...]:
+    """Distinct colours for n classes named "class i" (the PASCAL VOC bit-interleaving colour map)."""
+    entries = []
+    for i in range(n):
+        rgb, c = [0, 0, 0], i
+        for bit in range(8):
+            for ch in range(3):
+                rgb[ch] |= ((c >> ch) & 1) << (7 - bit)
+            c >>= 3
+        entries.append(PaletteEntry(f"class {i}", (rgb[0], rgb[1], rgb[2])))
+    return tuple(entries)
+
+
+def palette_from(source: object) -> tuple[PaletteEntry, ...]:
+    """The one palette reader: PaletteEntry items, or a list (at the top level or under "palette"
+    or "classes" of a dict) whose entries are {"name", "rgb" (or "color")}, (name, rgb),
+    [name, r, g, b] or a bare [r, g, b] (named "class i"). Raises ValueError naming a bad entry."""
+    if isinstance(source, dict):
+        source = source.get("palette", source.get("classes"))
+    if not isinstance(source, list | tuple) or not source:
+        raise ValueError("expected a non-empty list of colours (at the top level or under 'palette'/'classes')")
+    entries = []
+    for i, item in enumerate(source):
+        if isinstance(item, PaletteEntry):
+            entries.append(item)
+            continue
+        if isinstance(item, dict) and "name" in item and ("rgb" in item or "color" in item):
+            name, rgb = item["name"], item.get("rgb", item.get("color"))
+        elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str):
+            name, rgb = item
+        elif isinstance(item, list | tuple) and len(item) == 4 and isinstance(item[0], str):
+            name, rgb = item[0], item[1:]
+        elif isinstance(item, list | tuple) and len(item) == 3:
+            name, rgb = f"class {i}", item
+        else:
+            raise ValueError(f"palette entry {item!r} is not {{'name': ..., 'rgb': [r, g, b]}}, [name, r, g, b] or [r, g, b]")
+        try:
+            values = tuple(int(c) for c in rgb)
+        except (TypeError, ValueError):
+            values = ()
+        if len(values) != 3:
+            raise ValueError(f"palette entry {item!r}: the colour must be [r, g, b]")
+        entries.append(PaletteEntry(str(name), values))
+    return tuple(entries)

@@ -12,8 +12,9 @@ Source files (torch state dicts, read with weights_only=True) per family, by rol
     spade       G (+ E)           latest_net_G.pth, latest_net_E.pth (only with a --use_vae G)
     bicyclegan  G (+ E)           latest_net_G.pth, latest_net_E.pth
 
-Every constructor argument that the weights determine is read from their shapes (convert_keys.py).
-The rest comes from options (see OPTIONS); the CLI exposes each one as a flag. Converted models run
+Every constructor argument that the weights determine is read from their shapes, by the mappers
+beside each network (engine/nets/official.py); which layouts a family takes is its descriptor's
+(engine/families.py). The rest comes from options (see OPTIONS); the CLI exposes each one as a flag. Converted models run
 in eval mode like every GANvas model; `engine.original_mode.use_original_test_mode(translator)`
 gives a pix2pix model the authors' test-time behaviour (batch statistics, active dropout).
 """
@@ -29,25 +30,14 @@ from pathlib import Path
 
 import torch
 
-from .contract import INPUT_KINDS, InputContract, PaletteEntry
-from .convert_keys import (
-    LAYOUTS,
-    LayoutError,
-    Mapped,
-    build_checked,
-    map_resnet_encoder,
-    map_resnet_generator,
-    map_spade_encoder,
-    map_spade_generator,
-    map_unet_nested,
-    map_unet_with_z,
-    sniff_layout,
-)
+from .contract import INPUT_KINDS, InputContract, PaletteEntry, generic_palette, palette_from
 from .errors import ModelError
-from .families import FAMILIES
+from .families import FAMILIES, Family, family_spec
 from .loading import save_model
 from .model_format import STORAGE_DTYPES, sha256_file
 from .nets.norms import NORM_KINDS
+from .nets.official import LayoutError, Mapped, build_checked, layout_words, sniff_layout
+from .nets.spade import UPSAMPLING_LAYERS
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +55,6 @@ OPTIONS = {  # what the weights cannot tell, with its default
     "a_to_b": "CycleGAN: label of the A→B direction",
     "b_to_a": "CycleGAN: label of the B→A direction",
 }
-ROLE_ALIASES = {"G_A": "G_AtoB", "G_B": "G_BtoA"}
-ROLES = {"pix2pix": ("G",), "cyclegan": ("G_AtoB", "G_BtoA"), "spade": ("G", "E"), "bicyclegan": ("G", "E")}
-LAYOUT_FAMILIES = {  # (family, role) -> layouts the authors released for it
-    ("pix2pix", "G"): ("unet_nested", "resnet_generator"),
-    ("cyclegan", "G"): ("resnet_generator", "unet_nested"),
-    ("spade", "G"): ("spade_generator",),
-    ("spade", "E"): ("spade_encoder",),
-    ("bicyclegan", "G"): ("unet_with_z", "unet_nested"),
-    ("bicyclegan", "E"): ("resnet_encoder",),
-}
-
-
 class ConvertError(ValueError):
     """A source that is not a state dict, fits no known layout, or belongs to another family."""
 
@@ -118,97 +96,58 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-def _layout_for(family: str, role: str, path: Path, sd: dict[str, torch.Tensor]) -> str:
+def _official_role(role: str) -> str:
+    return "G" if role.startswith("G") else role  # every generator shares its family's G layouts
+
+
+def _layout_for(family: Family, role: str, path: Path, sd: dict[str, torch.Tensor]) -> str:
     layout = sniff_layout(sd)
-    allowed = LAYOUT_FAMILIES[(family, "G" if role.startswith("G") else role)]
-    if layout in allowed:
+    if layout in family.official.get(_official_role(role), {}):
         return layout
     if layout is None:
         raise ConvertError(f"{path}: its keys fit no official layout GANvas knows (first keys: {', '.join(list(sd)[:6])})")
-    owners = sorted({f for (f, r), layouts in LAYOUT_FAMILIES.items() if layout in layouts})
-    roles = sorted({r for (f, r), layouts in LAYOUT_FAMILIES.items() if layout in layouts and f == family})
+    others = [f for f in map(family_spec, FAMILIES) if any(layout in layouts for layouts in f.official.values())]
+    owners = sorted(f.name for f in others)
+    roles = sorted(r for r, layouts in family.official.items() if layout in layouts)
     if roles:
-        raise ConvertError(f"{path} holds {LAYOUTS[layout]}, which is a {family} {roles[0]}, not its {role}: pass it as {roles[0]}=PATH")
+        raise ConvertError(f"{path} holds {layout_words(layout)}, which is a {family.name} {roles[0]}, not its {role}: pass it as {roles[0]}=PATH")
     hint = f"; convert it with --family {' or '.join(owners)}" if owners else ""
-    raise ConvertError(f"{path} holds {LAYOUTS[layout]}, not a {family} {role}{hint}")
-
-
-def _map(family: str, layout: str, sd: dict[str, torch.Tensor], options: dict, *, nz: int | None) -> Mapped:
-    norm = options.get("norm")
-    if layout == "unet_nested":
-        latent = (nz or options.get("nz") or 8) if family == "bicyclegan" else 0
-        dropout = options.get("dropout", family == "pix2pix")
-        return map_unet_nested(sd, upsampled_first=family == "bicyclegan", nz=latent, norm=norm, dropout=dropout)
-    if layout == "unet_with_z":
-        return map_unet_with_z(sd, norm=norm, dropout=options.get("dropout", False))
-    if layout == "resnet_generator":
-        return map_resnet_generator(sd, norm=norm)
-    if layout == "spade_generator":
-        layers, ratio = options.get("num_upsampling_layers"), options.get("aspect_ratio", 1.0)
-        return map_spade_generator(sd, num_upsampling_layers=layers, aspect_ratio=ratio, norm=norm)
-    if layout == "spade_encoder":
-        return map_spade_encoder(sd)
-    return map_resnet_encoder(sd)
-
-
-def _generic_palette(n: int) -> tuple[PaletteEntry, ...]:
-    """Distinct colours for n classes (the PASCAL VOC bit-interleaving colour map)."""
-    entries = []
-    for i in range(n):
-        rgb, c = [0, 0, 0], i
-        for bit in range(8):
-            for ch in range(3):
-                rgb[ch] |= ((c >> ch) & 1) << (7 - bit)
-            c >>= 3
-        entries.append(PaletteEntry(f"class {i}", (rgb[0], rgb[1], rgb[2])))
-    return tuple(entries)
+    raise ConvertError(f"{path} holds {layout_words(layout)}, not a {family.name} {role}{hint}")
 
 
 def load_palette(source: object) -> tuple[PaletteEntry, ...]:
-    """A JSON file ([{name, rgb}] or {"palette": [...]}) or a list of entries/dicts/(name, rgb)."""
+    """A JSON file or a list of entries, read by engine.contract.palette_from."""
     if isinstance(source, str | Path):
         try:
             source = json.loads(Path(source).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ConvertError(f"palette {source}: cannot read it as JSON ({exc})") from exc
-        if isinstance(source, dict):
-            source = source.get("palette")
-    entries = []
-    for item in source or ():
-        if isinstance(item, PaletteEntry):
-            entries.append(item)
-        elif isinstance(item, dict) and "name" in item and "rgb" in item:
-            entries.append(PaletteEntry(str(item["name"]), tuple(int(c) for c in item["rgb"])))
-        elif isinstance(item, list | tuple) and len(item) == 2:
-            entries.append(PaletteEntry(str(item[0]), tuple(int(c) for c in item[1])))
-        else:
-            raise ConvertError(f"palette entry {item!r} is not {{'name': ..., 'rgb': [r, g, b]}}")
-    if not entries:
-        raise ConvertError("the palette is empty: give a list of {'name': ..., 'rgb': [r, g, b]}")
-    return tuple(entries)
+    try:
+        return palette_from(source)
+    except ValueError as exc:
+        raise ConvertError(f"the palette: {exc}") from exc
 
 
-def _contract(family: str, mapped: dict[str, Mapped], options: dict) -> InputContract:
-    g = mapped.get("G") or mapped.get("G_AtoB") or mapped["G_BtoA"]
-    kw = g.kwargs
-    common = dict(blank_class=int(options.get("blank_class", 0)))
-    if family == "spade":
-        classes = kw["label_channels"]
+def _palette_for(options: dict) -> object:
+    """classes -> the palette to ship: the one given (which must have that many), else generic names and colours."""
+
+    def palette(classes: int) -> tuple[PaletteEntry, ...]:
         if options.get("palette") is None:
             logger.warning("no palette given: the %d label classes get generic names and colours", classes)
-            palette = _generic_palette(classes)
-        else:
-            palette = load_palette(options["palette"])
-        if len(palette) != classes:
-            raise ConvertError(f"the palette has {len(palette)} classes but the generator takes {classes} label channels")
-        if options.get("kind", "labels") != "labels":
-            raise ConvertError("a SPADE generator takes label maps: kind must be 'labels'")
-        layers = {"normal": 5, "more": 6, "most": 7}[kw["num_upsampling_layers"]]
-        trained = max(kw.get("base_height", 8), kw.get("base_width", 8)) * 2**layers if kw["use_vae"] else 256
-        return InputContract(
-            kind="labels", size=int(options.get("size") or trained), channels=classes, palette=palette, label_encoding="onehot",
-            nz=kw["z_dim"] if kw["use_vae"] else 0, style="E" in mapped, encoder="E" in mapped, **common,
-        )
+            return generic_palette(classes)
+        given = load_palette(options["palette"])
+        if len(given) != classes:
+            raise ConvertError(f"the palette has {len(given)} classes but the generator takes {classes} label channels")
+        return given
+
+    return palette
+
+
+def _contract(family: Family, mapped: dict[str, Mapped], options: dict) -> InputContract:
+    g = mapped[next(r for r in family.generators if r in mapped)]
+    if family.official_contract is not None:
+        return family.official_contract(g, encoder="E" in mapped, options=options, palette=_palette_for(options))
+    kw = g.kwargs
     channels = kw["in_channels"]
     kind = options.get("kind") or ("sketch" if channels == 1 else "photo")
     if kind not in INPUT_KINDS:
@@ -224,32 +163,26 @@ def _contract(family: str, mapped: dict[str, Mapped], options: dict) -> InputCon
                 raise ConvertError(f"the network takes {channels} channels: labels need {channels} classes (one-hot) or 3 (RGB colours)")
             encoding = "rgb"
     directions = {}
-    if family == "cyclegan":
+    if len(family.generators) > 1:  # one generator per direction, G_AtoB and G_BtoA
         labels = {"AtoB": options.get("a_to_b") or "A → B", "BtoA": options.get("b_to_a") or "B → A"}
         directions = {d: label for d, label in labels.items() if f"G_{d}" in mapped}
     size = options.get("size") or (2 ** kw["num_downs"] if g.arch == "unet" else 256)
     return InputContract(
         kind=kind, size=int(size), channels=channels, palette=palette, label_encoding=encoding, nz=kw.get("nz", 0),
-        encoder="E" in mapped, directions=directions, any_resolution=g.arch == "resnet", **common,
+        encoder="E" in mapped, directions=directions, any_resolution=g.arch == "resnet", blank_class=int(options.get("blank_class", 0)),
     )
 
 
-def _default_task(family: str, contract: InputContract) -> str:
-    what = {"sketch": "sketch", "photo": "photo", "labels": "label map"}[contract.kind]
-    return {"cyclegan": "photo → photo (unpaired)", "bicyclegan": f"{what} → photos (multimodal)"}.get(family, f"{what} → photo")
-
-
-def _normalise_sources(family: str, sources: dict[str, Path]) -> dict[str, Path]:
+def _normalise_sources(family: Family, sources: dict[str, Path]) -> dict[str, Path]:
     roles = {}
     for role, path in sources.items():
-        role = ROLE_ALIASES.get(role, role)
-        if family == "cyclegan" and role == "G":
-            role = "G_AtoB"
-        if role not in ROLES[family]:
-            raise ConvertError(f"a {family} checkpoint has no role {role!r}; valid: {', '.join(ROLES[family])}")
+        role = family.role_aliases.get(role, role)
+        if role not in family.roles:
+            raise ConvertError(f"a {family.name} checkpoint has no role {role!r}; valid: {', '.join(family.roles)}")
         roles[role] = Path(path)
-    if family != "cyclegan" and "G" not in roles:
-        raise ConvertError(f"a {family} conversion needs the generator (G): latest_net_G.pth")
+    for role in family.required_roles:
+        if role not in roles:
+            raise ConvertError(f"a {family.name} conversion needs the generator ({role}): latest_net_{role}.pth")
     if not roles:
         raise ConvertError("no source files given")
     return roles
@@ -275,7 +208,8 @@ def convert_checkpoint(
     options = {k: v for k, v in options.items() if v is not None}
     if options.get("norm") not in (None, *NORM_KINDS):
         raise ConvertError(f"norm must be one of {NORM_KINDS}, got {options['norm']!r}")
-    roles = _normalise_sources(family, sources)
+    spec = family_spec(family)
+    roles = _normalise_sources(spec, sources)
     out = Path(out)
     mapped: dict[str, Mapped] = {}
     modules = {}
@@ -284,10 +218,11 @@ def convert_checkpoint(
     for role in sorted(roles, key=lambda r: r != "E"):
         path = roles[role]
         sd = read_state_dict(path)
-        layouts[role] = _layout_for(family, role, path, sd)
-        nz = mapped["E"].kwargs["nz"] if "E" in mapped and family == "bicyclegan" else None
+        layouts[role] = _layout_for(spec, role, path, sd)
+        # A G whose layout does not show its latent size takes it from E (before the nz option).
+        known = {"nz": mapped["E"].kwargs["nz"]} if "nz" in getattr(mapped.get("E"), "kwargs", {}) else {}
         try:
-            mapped[role] = _map(family, layouts[role], sd, options, nz=nz)
+            mapped[role] = spec.official[_official_role(role)][layouts[role]](sd, {**options, **known})
             modules[role] = build_checked(mapped[role], what=str(path))
         except LayoutError as exc:
             raise ConvertError(f"{path}: {exc}" if not str(exc).startswith(str(path)) else str(exc)) from exc
@@ -295,10 +230,14 @@ def convert_checkpoint(
         dropped = mapped[role].dropped
         if dropped:
             logger.info("%s: dropped %d InstanceNorm running-stat keys (per-sample statistics are used)", path.name, len(dropped))
-    _check_pair(family, mapped)
-    contract = _contract(family, mapped, options)
+    try:
+        if "E" in mapped and spec.check_official_pair is not None:
+            spec.check_official_pair(mapped)
+        contract = _contract(spec, mapped, options)
+    except LayoutError as exc:
+        raise ConvertError(str(exc)) from exc
     name = name or out.name
-    task = str(options.get("task") or _default_task(family, contract))
+    task = str(options.get("task") or spec.default_task(contract))
     source = {
         "kind": f"official {family} checkpoint",
         "files": {role: {"file": roles[role].name, "sha256": sha256_file(roles[role]), "layout": layouts[role]} for role in roles},
@@ -306,7 +245,7 @@ def convert_checkpoint(
     }
     files = save_model(
         out, name=name, family=family, task=task, contract=contract,
-        networks={role: (m.arch, m.kwargs, modules[role]) for role, m in mapped.items()}, storage=storage, extra_config={"source": source},
+        networks=modules, storage=storage, extra_config={"source": source},
     )
     logger.info("wrote %s (%s) to %s", name, ", ".join(f"{r}: {m.arch}" for r, m in mapped.items()), out)
     return {
@@ -314,19 +253,6 @@ def convert_checkpoint(
         "size_bytes": sum((out / f).stat().st_size for f in files), "contract": contract.to_dict(),
         "networks": {role: {"arch": m.arch, "kwargs": m.kwargs} for role, m in mapped.items()}, "source": source,
     }
-
-
-def _check_pair(family: str, mapped: dict[str, Mapped]) -> None:
-    if "E" not in mapped:
-        return
-    g, e = mapped["G"].kwargs, mapped["E"].kwargs
-    if family == "spade":
-        if not g["use_vae"]:
-            raise ConvertError("this SPADE generator takes no style (trained without --use_vae), so no encoder can steer it: convert G")
-        if g["z_dim"] != e["z_dim"]:
-            raise ConvertError(f"the SPADE encoder gives z of size {e['z_dim']} but the generator takes {g['z_dim']}")
-    elif g["nz"] != e["nz"]:
-        raise ConvertError(f"the BicycleGAN encoder gives z of size {e['nz']} but the generator takes {g['nz']}: not from the same run?")
 
 
 # ----- command line -----
@@ -345,9 +271,9 @@ def _assign_roles(family: str, specs: list[str]) -> dict[str, Path]:
             roles[m.group(1)] = Path(spec)
         else:
             positional.append(Path(spec))
-    order = ("G_A", "G_B") if family == "cyclegan" else ("G", "E")
+    aliases, order = family_spec(family).role_aliases, family_spec(family).source_roles
     for path in positional:
-        free = [r for r in order if r not in roles and ROLE_ALIASES.get(r, r) not in roles]
+        free = [r for r in order if r not in roles and aliases.get(r, r) not in roles]
         if not free:
             raise ConvertError(f"too many sources for {family}: {path} has no role left (roles: {', '.join(order)})")
         roles[free[0]] = path
@@ -372,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--norm", choices=NORM_KINDS, help=OPTIONS["norm"])
     p.add_argument("--dropout", action=argparse.BooleanOptionalAction, default=None, help=OPTIONS["dropout"])
     p.add_argument("--nz", type=int, help=OPTIONS["nz"])
-    p.add_argument("--num-upsampling-layers", choices=("normal", "more", "most"), help=OPTIONS["num_upsampling_layers"])
+    p.add_argument("--num-upsampling-layers", choices=tuple(UPSAMPLING_LAYERS), help=OPTIONS["num_upsampling_layers"])
     p.add_argument("--aspect-ratio", type=float, help=OPTIONS["aspect_ratio"])
     p.add_argument("--size", type=int, help=OPTIONS["size"])
     p.add_argument("--task", help=OPTIONS["task"])

@@ -13,17 +13,8 @@ from .errors import ModelError
 from .families import family_spec
 from .hub import fetch_from_hub, hub_repo_for
 from .manifest import ModelCard, find_card, model_cards
-from .model_format import (
-    CONFIG_FILE,
-    join_roles,
-    read_config,
-    read_tensors,
-    sha256_file,
-    split_by_role,
-    weight_files,
-    write_model_folder,
-)
-from .nets import build_network
+from .model_format import CONFIG_FILE, join_roles, read_config, read_tensors, sha256_file, split_by_role, weight_files, write_model_folder
+from .nets import build_network, describe
 from .speed import optimize_for_inference
 from .translator import Translator
 
@@ -119,20 +110,21 @@ def save_model(
     family: str,
     task: str,
     contract: InputContract,
-    networks: dict[str, tuple[str, dict, nn.Module]],
+    networks: dict[str, nn.Module],
     extras: dict[str, torch.Tensor] | None = None,
     storage: str = "fp32",
     extra_config: dict | None = None,
 ) -> dict[str, str]:
-    """Write a model folder (config + safetensors). networks: role -> (arch, kwargs, module)."""
+    """Write a model folder (config + safetensors). networks: role -> GANvas network (engine.nets.Network)."""
     family_spec(family)
+    described = {role: describe(net) for role, net in networks.items()}
     config = {
         "name": name,
         "family": family,
         "task": task,
-        "networks": {role: {"arch": arch, "kwargs": kwargs} for role, (arch, kwargs, _) in networks.items()},
+        "networks": {role: {"arch": arch, "kwargs": kwargs} for role, (arch, kwargs) in described.items()},
         "contract": contract.to_dict(),
         **(extra_config or {}),
     }
-    state = {role: {k: v for k, v in module.state_dict().items()} for role, (_, _, module) in networks.items()}
+    state = {role: {k: v for k, v in module.state_dict().items()} for role, module in networks.items()}
     return write_model_folder(Path(folder), config=config, tensors=join_roles(state, extras), storage=storage)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from torch import nn
 
+from .families import FAMILIES, family_spec
 from .loading import build_networks
 from .model_format import read_tensors, split_by_role
 from .translator import Translator
 
-FAMILIES_WITHOUT_EVAL = ("pix2pix", "cyclegan")  # families whose official test script skips eval()
 _SAVED = "_eval_networks"  # where a translator keeps its eval networks while in the original mode
 
 
@@ -56,10 +56,11 @@ def _as_built(translator: Translator, roles: list[str]) -> dict[str, nn.Module]:
 
 def use_original_test_mode(translator: Translator, enabled: bool = True, *, dropout: bool = True) -> Translator:
     """Run a pix2pix or CycleGAN model as the authors' test.py did; returns the same translator."""
-    if translator.family not in FAMILIES_WITHOUT_EVAL:
+    if not translator.spec.official_test_skips_eval:
+        without_eval = [f for f in FAMILIES if family_spec(f).official_test_skips_eval]
         raise ValueError(
             f"{translator.name} is a {translator.family} model, whose official test script already runs in eval mode; "
-            f"the original test mode exists for {', '.join(FAMILIES_WITHOUT_EVAL)} models"
+            f"the original test mode exists for {', '.join(without_eval)} models"
         )
     roles = [role for role in translator.spec.generators if role in translator.networks]
     saved = getattr(translator, _SAVED, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +46,9 @@ class Translator:
         self.dtype = inference_dtype(device)
         self.folder = folder
         self.max_side = DEFAULT_MAX_SIDE.get(device.type, 512)
-        self._multiple = max(getattr(networks[r], "size_multiple", 1) for r in self.spec.generators if r in networks)
-        self._min_side = max(getattr(networks[r], "min_size", 1) for r in self.spec.generators if r in networks)
+        generators = [networks[r] for r in self.spec.generators if r in networks]
+        self.size_multiple: int = max(net.size_multiple for net in generators)  # input sides are padded to a multiple of it
+        self.min_side: int = max(net.min_size for net in generators)
 
     def __repr__(self) -> str:
         return f"Translator({self.name!r}, family={self.family!r}, device={self.device})"
@@ -62,7 +64,7 @@ class Translator:
         kind = self.contract.kind
         pil = load_image(image, keep_gray=kind in ("sketch", "labels"))
         placement = plan_placement(
-            pil.width, pil.height, long_side=self._working_side(pil.width, pil.height), multiple=self._multiple, min_side=self._min_side
+            pil.width, pil.height, long_side=self._working_side(pil.width, pil.height), multiple=self.size_multiple, min_side=self.min_side
         )
         if kind == "labels":
             ids = image_to_class_ids(pil, self.contract)
@@ -98,7 +100,7 @@ class Translator:
             raise ValueError(f"{self.name} has no encoder to take a look from a photo")
         pil = load_image(photo).convert("RGB")
         encoder = self.networks[self.spec.encoder]
-        side = getattr(encoder, "input_size", self.contract.size)
+        side = encoder.input_size or self.contract.size
         a = np.asarray(pil.resize((side, side), Image.BICUBIC), dtype=np.float32) / 127.5 - 1.0
         x = torch.from_numpy(a.transpose(2, 0, 1)[None].copy()).to(self.device)
         with self._autocast():
@@ -178,6 +180,39 @@ class Translator:
         if used_seed is not None:
             out.info[SEED_KEY] = used_seed
         return out
+
+    def translate_many(
+        self,
+        images: Sequence[object],
+        *,
+        zs: Sequence[object] | None = None,  # one latent (nz values) per image, for models with z
+        seeds: Sequence[int | None] | None = None,  # recorded in each output's info, as __call__ does
+        direction: str | None = None,
+    ) -> list[Image.Image]:
+        """Translate many images: those that become inputs of the same shape share one forward pass
+        (concurrent requests batched on a GPU); each output is cropped back to its own aspect."""
+        prepared = [self.prepare(im) for im in images]
+        if self.nz and (zs is None or len(zs) != len(images) or any(z is None for z in zs)):
+            raise ValueError(f"{self.name} needs a latent per image")
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, (x, _) in enumerate(prepared):
+            groups.setdefault(tuple(x.shape), []).append(i)
+        outputs: list[Image.Image] = [None] * len(images)  # type: ignore[list-item]
+        for members in groups.values():
+            x = torch.cat([prepared[i][0] for i in members])
+            z = torch.stack([torch.as_tensor(zs[i], dtype=torch.float32).reshape(-1) for i in members]) if self.nz else None
+            y = self.forward_tensor(x, z=z, direction=direction)
+            for row, i in enumerate(members):
+                outputs[i] = self._to_image(y[row : row + 1], prepared[i][1], keep_size=False)
+                if seeds is not None and seeds[i] is not None:
+                    outputs[i].info[SEED_KEY] = int(seeds[i])
+        return outputs
+
+    def render_latents(self, image: object, zs: torch.Tensor) -> list[Image.Image]:
+        """One input rendered with each row of zs (n x nz), in one forward pass."""
+        x, placement = self.prepare(image)
+        y = self.forward_tensor(x.expand(len(zs), -1, -1, -1), z=torch.as_tensor(zs, dtype=torch.float32))
+        return [self._to_image(y[i : i + 1], placement, keep_size=False) for i in range(len(zs))]
 
     def sample(self, image: object, n: int, *, seed: int = 0, keep_size: bool = False) -> list[Image.Image]:
         """n renderings of one input with seeds seed, seed+1, ... (one batched forward pass)."""

@@ -8,6 +8,7 @@ Test modules import the helpers (`from conftest import tiny_networks`): tests/ i
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable, Iterator
@@ -22,10 +23,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine import InputContract, PaletteEntry, save_model  # noqa: E402
-from engine.families import FAMILIES  # noqa: E402
+from engine.families import FAMILIES, family_spec  # noqa: E402
 from engine.manifest import upsert_entry  # noqa: E402
 from engine.model_format import join_roles, write_model_folder  # noqa: E402
-from engine.nets import build_network  # noqa: E402
+from engine.nets import Network, build_network, describe  # noqa: E402
 
 TINY_SIZE = 64  # native side of every tiny model
 PALETTE = (
@@ -37,60 +38,20 @@ PALETTE = (
 
 
 def _tiny_spec(family: str, variant: str | None) -> dict:
-    """family -> save_model arguments, with networks as role -> (arch, kwargs)."""
+    """family -> save_model arguments, with networks as role -> (arch, kwargs): the family's own
+    toy-size networks (engine/families.py) for its usual input at TINY_SIZE."""
+    spec = family_spec(family)
     if family == "pix2pix" and variant == "labels":  # a facades-like model: palette colours in
-        return dict(
-            task="labels → photo",
-            contract=InputContract(kind="labels", size=TINY_SIZE, channels=3, palette=PALETTE, label_encoding="rgb"),
-            networks={"G": ("unet", dict(in_channels=3, ngf=8, num_downs=6, norm="batch", dropout=True))},
-        )
-    if family == "pix2pix":
-        return dict(
-            task="sketch → photo",
-            contract=InputContract(kind="sketch", size=TINY_SIZE, channels=1),
-            networks={"G": ("unet", dict(in_channels=1, ngf=8, num_downs=6, norm="batch", dropout=True))},
-        )
-    if family == "bicyclegan":
-        return dict(
-            task="edges → shoes, many looks",
-            contract=InputContract(kind="sketch", size=TINY_SIZE, channels=3, nz=8, encoder=True),
-            networks={
-                "G": ("unet", dict(in_channels=3, ngf=8, num_downs=5, norm="instance", dropout=False, nz=8, inject_z="all")),
-                "E": ("resnet_encoder", dict(ndf=8, n_blocks=2, nz=8)),
-            },
-        )
-    if family == "spade":
-        return dict(
-            task="labels → landscape",
-            contract=InputContract(kind="labels", size=TINY_SIZE, channels=len(PALETTE), palette=PALETTE, nz=16, style=True, encoder=True),
-            networks={
-                "G": ("spade", dict(label_channels=len(PALETTE), ngf=8, z_dim=16, base_height=2, base_width=2, hidden=16)),
-                "E": ("conv_style_encoder", dict(ndf=8, z_dim=16, input_size=32)),
-            },
-        )
-    if family == "cyclegan":
-        return dict(
-            task="horse ↔ zebra",
-            contract=InputContract(kind="photo", size=TINY_SIZE, directions={"AtoB": "horse → zebra", "BtoA": "zebra → horse"}),
-            networks={
-                "G_AtoB": ("resnet", dict(ngf=8, n_blocks=2)),
-                "G_BtoA": ("resnet", dict(ngf=8, n_blocks=2)),
-            },
-        )
-    raise KeyError(f"no tiny config for family {family!r}: add one to tests/conftest.py")
+        contract = InputContract(kind="labels", size=TINY_SIZE, channels=3, palette=PALETTE, label_encoding="rgb")
+    else:
+        contract = spec.example_contract("tiny")
+        if contract.kind == "labels" and contract.label_encoding == "onehot":  # the tests paint with PALETTE's four classes
+            contract = dataclasses.replace(contract, palette=PALETTE, channels=len(PALETTE))
+    assert contract.size == TINY_SIZE, f"{family}'s tiny contract is {contract.size} px, the tests assume {TINY_SIZE}"
+    return dict(task=spec.default_task(contract), contract=contract, networks=spec.networks(contract, "tiny"))
 
 
-def _example_batch(arch: str, kwargs: dict, gen: torch.Generator) -> tuple:
-    if arch == "spade":
-        k = kwargs["label_channels"]
-        ids = torch.randint(0, k, (2, 1, 8, 8), generator=gen).float()
-        ids = nn.functional.interpolate(ids, size=(TINY_SIZE, TINY_SIZE)).long()[:, 0]
-        return nn.functional.one_hot(ids, k).permute(0, 3, 1, 2).float(), torch.randn(2, kwargs["z_dim"], generator=gen)
-    x = torch.randn(2, kwargs.get("in_channels", 3), TINY_SIZE, TINY_SIZE, generator=gen)
-    return (x, torch.randn(2, kwargs["nz"], generator=gen)) if arch == "unet" and kwargs.get("nz") else (x,)
-
-
-def calibrate_norm_stats(net: nn.Module, arch: str, kwargs: dict, *, seed: int) -> nn.Module:
+def calibrate_norm_stats(net: Network, *, seed: int) -> Network:
     """Give BatchNorms the statistics of real activations (as training would) and random affines,
     so that eval-mode outputs are neither saturated nor what a fresh init gives. Returns net in eval."""
     bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d) and m.running_mean is not None]
@@ -106,7 +67,7 @@ def calibrate_norm_stats(net: nn.Module, arch: str, kwargs: dict, *, seed: int) 
                 m.bias.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
         net.train()
         for _ in range(2):
-            net(*_example_batch(arch, kwargs, gen))
+            net(*net.example_inputs(batch=2, size=TINY_SIZE, generator=gen))
         for m in bns:
             m.momentum = 0.1
     return net.eval()
@@ -126,8 +87,7 @@ def _tiny_networks(family: str, variant: str | None, seed: int) -> dict:
     torch.manual_seed(seed)
     networks = {}
     for i, (role, (arch, kwargs)) in enumerate(spec["networks"].items()):
-        net = calibrate_norm_stats(build_network(arch, **kwargs), arch, kwargs, seed=seed + i)
-        networks[role] = (arch, kwargs, net)
+        networks[role] = calibrate_norm_stats(build_network(arch, **kwargs), seed=seed + i)
     name = f"{family}.tiny" + (f"-{variant}" if variant else "")
     return dict(name=name, family=family, task=spec["task"], contract=spec["contract"], networks=networks)
 
@@ -173,10 +133,10 @@ def make_model(tmp_path: Path) -> Callable[..., Path]:
             "name": spec["name"],
             "family": family,
             "task": spec["task"],
-            "networks": {role: {"arch": arch, "kwargs": kwargs} for role, (arch, kwargs, _) in spec["networks"].items()},
+            "networks": {role: dict(zip(("arch", "kwargs"), describe(net), strict=True)) for role, net in spec["networks"].items()},
             "contract": spec["contract"].to_dict(),
         }
-        state = {role: module.state_dict() for role, (_, _, module) in spec["networks"].items()}
+        state = {role: module.state_dict() for role, module in spec["networks"].items()}
         write_model_folder(folder, config=config, tensors=join_roles(state), storage=storage, shard_bytes=shard_bytes)
         return folder
 

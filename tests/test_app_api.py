@@ -15,11 +15,11 @@ import numpy as np
 from PIL import Image
 
 from app.canvas import png_url
-from app.cat_sketches import example_sketches
-from app.facade_layouts import FACADE_CLASSES, colorize, facade_layout
+from app.drawings.cat_sketches import example_sketches
+from app.drawings.facade_layouts import FACADE_CLASSES, colorize, facade_layout
 from app.models import ZEBRA
-from app.palettes import DEFAULT_FACADE_PALETTE
-from app.standins import serving, write_standins
+from app.drawings.palettes import DEFAULT_FACADE_PALETTE
+from standins import serving, write_standins
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402

@@ -18,15 +18,15 @@ from app import handlers as h
 from app import seeds as sd
 from app import street_handlers as sh
 from app import styles
-from app.cat_sketches import example_sketches
+from app.drawings.cat_sketches import example_sketches
 from app.cli import parse_args, server_address, ui_options
 from app.errors import describe
-from app.facade_layouts import FACADE_CLASSES, colorize, facade_layout, palette_for
+from app.drawings.facade_layouts import FACADE_CLASSES, colorize, facade_layout, palette_for
 from app.model_cards import models_markdown
 from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA, ModelHub, ModelUnavailable
-from app.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
-from app.standins import write_standins
-from app.street_layouts import STREET_CLASSES, street_layout
+from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
+from standins import write_standins
+from app.drawings.street_layouts import STREET_CLASSES, street_layout
 
 PALETTE = [rgb for _, rgb in DEFAULT_FACADE_PALETTE]
 
@@ -385,7 +385,7 @@ def test_default_palette_is_the_recipes(recipe_name, default):
     or snapping would move every class onto its neighbour."""
     import tomllib
 
-    from app import palettes
+    from app.drawings import palettes
 
     recipe = tomllib.loads((Path(__file__).resolve().parent.parent / f"trainers/recipes/{recipe_name}.toml").read_text())
     assert [(name, tuple(rgb)) for name, *rgb in recipe["palette"]] == [(n, tuple(c)) for n, c in getattr(palettes, default)]

@@ -19,7 +19,7 @@ from app.metric_words import dataset_words, humanise, metric_lines, metrics_mark
 from app.model_cards import models_markdown
 from app.model_words import FOLD_SUMMARY, scrub_paths
 from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA
-from app.standins import write_standins
+from standins import write_standins
 from app.widgets import availability_markdown
 
 ABSOLUTE = re.compile(r"(?<![\w.])/[\w.-]+/")  # a path from the root, as a server would print it

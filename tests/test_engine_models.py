@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import PALETTE, TINY_SIZE, TINY_VARIANTS, _tiny_spec, tiny_networks
 from PIL import Image, ImageDraw
 
 import engine
@@ -18,8 +19,6 @@ from engine import SEED_KEY, Translator
 from engine.families import FAMILIES
 from engine.model_format import INDEX_FILE, read_config, read_tensors
 from engine.speed import optimize_for_inference
-
-from conftest import PALETTE, TINY_SIZE, TINY_VARIANTS, _tiny_spec, tiny_networks
 
 # Worst output difference (network output in [-1, 1]) allowed for reduced-precision storage.
 # Measured on the tiny models: fp16 ~1e-3, int8 ~1e-2 (see test_storage_error).
@@ -63,7 +62,7 @@ def net_output(t: Translator, image: Image.Image, *, seed: int = 3, direction: s
 def translator_from_memory(folder, family: str, variant: str | None = None) -> Translator:
     """The engine's path (optimized networks) on the in-memory modules that were saved."""
     spec = tiny_networks(family, variant=variant)
-    nets = {role: optimize_for_inference(copy.deepcopy(m), "cpu") for role, (_, _, m) in spec["networks"].items()}
+    nets = {role: optimize_for_inference(copy.deepcopy(m), "cpu") for role, m in spec["networks"].items()}
     return Translator(config=read_config(folder), networks=nets, extras={}, device=torch.device("cpu"), folder=folder)
 
 
@@ -131,7 +130,7 @@ def test_fp32_round_trip_is_exact(make_model, engine_family: str) -> None:
     folder = make_model(engine_family)
     spec = tiny_networks(engine_family)
     stored = read_tensors(folder)
-    for role, (_, _, module) in spec["networks"].items():
+    for role, module in spec["networks"].items():
         for key, tensor in module.state_dict().items():
             assert torch.equal(stored[f"{role}.{key}"], tensor), f"{role}.{key} changed on disk"
     loaded, memory = engine.load(folder), translator_from_memory(folder, engine_family)

@@ -6,14 +6,13 @@ import copy
 
 import pytest
 import torch
+from conftest import calibrate_norm_stats, tiny_networks
 from torch import nn
 
 import engine
-from engine.nets import build_network
 from engine import speed
+from engine.nets import build_network
 from engine.speed import PackedConv2d, optimize_for_inference
-
-from conftest import calibrate_norm_stats, tiny_networks
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -58,7 +57,7 @@ def outputs(net: nn.Module, args: tuple) -> list[torch.Tensor]:
 def test_optimized_networks_give_the_same_outputs(name: str) -> None:
     arch, kwargs = NETWORKS[name]
     torch.manual_seed(0)
-    plain = calibrate_norm_stats(build_network(arch, **kwargs), arch, kwargs, seed=1)
+    plain = calibrate_norm_stats(build_network(arch, **kwargs), seed=1)
     fast = optimize_for_inference(copy.deepcopy(plain), "cpu")
     assert any(isinstance(m, PackedConv2d) for m in fast.modules()), "nothing was packed"
     assert not any(isinstance(m, nn.BatchNorm2d) and m.affine for m in fast.modules()), "a BatchNorm was not folded"
@@ -79,7 +78,7 @@ def test_optimized_networks_give_the_same_outputs(name: str) -> None:
 def test_unet_skip_fusion_keeps_in_place_semantics() -> None:
     """pix2pix's in-place LeakyReLU changes the stored skip; the fused U-Net must do the same."""
     kwargs = dict(in_channels=3, ngf=8, num_downs=5, norm="batch")
-    plain = calibrate_norm_stats(build_network("unet", **kwargs), "unet", kwargs, seed=2)
+    plain = calibrate_norm_stats(build_network("unet", **kwargs), seed=2)
     fast = optimize_for_inference(copy.deepcopy(plain), "cpu")
     assert fast.down[0][0].attr == "leaky_relu" and isinstance(fast.down[1][0], nn.Identity)
     assert fast.down[-1][-1].attr == "relu" and isinstance(fast.up[-1][0], nn.Identity)
@@ -91,7 +90,7 @@ def test_unet_skip_fusion_keeps_in_place_semantics() -> None:
 
 def test_optimizing_twice_changes_nothing() -> None:
     spec = tiny_networks("pix2pix")
-    net = spec["networks"]["G"][2]
+    net = spec["networks"]["G"]
     once = optimize_for_inference(copy.deepcopy(net), "cpu")
     twice = optimize_for_inference(once, "cpu")  # packed weights cannot be deep-copied: in place
     x = torch.randn(1, 1, 64, 64)
@@ -100,7 +99,7 @@ def test_optimizing_twice_changes_nothing() -> None:
 
 def test_weights_are_repacked_per_input_shape() -> None:
     spec = tiny_networks("pix2pix")
-    net = spec["networks"]["G"][2]
+    net = spec["networks"]["G"]
     fast = optimize_for_inference(copy.deepcopy(net), "cpu")
     conv = fast.down[1][1]
     assert isinstance(conv, PackedConv2d)

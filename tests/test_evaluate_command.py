@@ -47,7 +47,7 @@ def weights(tmp_path, monkeypatch) -> Path:
 def test_labels_model_gets_paired_metrics_and_fcn_score(weights, tmp_path):
     palette = tuple(PaletteEntry(n, c) for n, c in zip(("background", "facade", "window"), PALETTE, strict=True))
     kw = dict(in_channels=3, ngf=8, num_downs=5)
-    _register(weights, "pix2pix.tiny", "pix2pix", InputContract(kind="labels", size=64, channels=3, palette=palette), {"G": ("unet", kw, UnetGenerator(**kw))})
+    _register(weights, "pix2pix.tiny", "pix2pix", InputContract(kind="labels", size=64, channels=3, palette=palette), {"G": UnetGenerator(**kw)})
     rng = np.random.default_rng(0)
     (tmp_path / "data" / "val").mkdir(parents=True)
     pairs = [_facade_pair(rng) for _ in range(4)]
@@ -89,7 +89,7 @@ def test_style_presets_are_scored_for_layout_and_colour(weights, tmp_path, disti
     presets = torch.cat([z, -3 * z]) if distinct else torch.cat([z, z])
     torch.manual_seed(0)
     files = engine.save_model(weights / "spade.tiny", name="spade.tiny", family="spade", task="test", contract=contract,
-                              networks={"G": ("spade", kw, SPADEGenerator(**kw))}, extras={"style_presets": presets})
+                              networks={"G": SPADEGenerator(**kw)}, extras={"style_presets": presets})
     upsert_entry({"name": "spade.tiny", "family": "spade", "task": "test", "files": files, "contract": contract.to_dict()})
     _street_folder(tmp_path / "data", np.random.default_rng(3))
     photos = np.stack([np.asarray(Image.open(p)) for p in sorted((tmp_path / "data" / "val").iterdir())])
@@ -109,7 +109,7 @@ def test_sketch_model_with_z_reports_edges_diversity_and_encoder(weights, tmp_pa
     g = dict(in_channels=1, ngf=8, num_downs=5, nz=4, norm="instance", dropout=False)
     e = dict(nz=4, ndf=8, n_blocks=2)
     contract = InputContract(kind="sketch", size=64, channels=1, nz=4, encoder=True)
-    _register(weights, "bicyclegan.tiny", "bicyclegan", contract, {"G": ("unet", g, UnetGenerator(**g)), "E": ("resnet_encoder", e, ResnetEncoder(**e))})
+    _register(weights, "bicyclegan.tiny", "bicyclegan", contract, {"G": UnetGenerator(**g), "E": ResnetEncoder(**e)})
     photos = tmp_path / "photos"
     photos.mkdir()
     rng = np.random.default_rng(1)
@@ -128,7 +128,7 @@ def test_sketch_model_with_z_reports_edges_diversity_and_encoder(weights, tmp_pa
 def test_cyclegan_gets_cycle_l1_and_judge_shares(weights, tmp_path):
     kw = dict(ngf=8, n_blocks=1)
     contract = InputContract(kind="photo", size=32, directions={"AtoB": "a → b", "BtoA": "b → a"}, any_resolution=True)
-    _register(weights, "cyclegan.tiny", "cyclegan", contract, {"G_AtoB": ("resnet", kw, ResnetGenerator(**kw)), "G_BtoA": ("resnet", kw, ResnetGenerator(**kw))})
+    _register(weights, "cyclegan.tiny", "cyclegan", contract, {"G_AtoB": ResnetGenerator(**kw), "G_BtoA": ResnetGenerator(**kw)})
     rng = np.random.default_rng(2)
     a = rng.integers(0, 100, (10, 32, 32, 3)).astype(np.uint8)
     b = rng.integers(150, 255, (10, 32, 32, 3)).astype(np.uint8)
@@ -159,7 +159,7 @@ def test_fcn_segments_at_the_segmenters_training_scale() -> None:
 
 def test_realism_is_scored_against_another_split_with_its_reference_rows(weights, tmp_path):
     g = dict(in_channels=1, ngf=8, num_downs=5, norm="instance", dropout=False)
-    _register(weights, "pix2pix.tinysketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": ("unet", g, UnetGenerator(**g))})
+    _register(weights, "pix2pix.tinysketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": UnetGenerator(**g)})
     photos = tmp_path / "photos"
     photos.mkdir()
     rng = np.random.default_rng(4)
@@ -177,7 +177,7 @@ def test_grid_puts_each_model_beside_the_same_inputs_and_the_photo(weights, tmp_
     from trainers.evaluation.grid import HEADER, grid_main
 
     g = dict(in_channels=1, ngf=8, num_downs=5, norm="instance", dropout=False)
-    _register(weights, "pix2pix.gridsketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": ("unet", g, UnetGenerator(**g))})
+    _register(weights, "pix2pix.gridsketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": UnetGenerator(**g)})
     photos, examples = tmp_path / "photos", tmp_path / "examples"
     photos.mkdir()
     examples.mkdir()

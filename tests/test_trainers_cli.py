@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_trainers_families import make_aligned
 
 import engine
-from test_trainers_families import make_aligned
 from trainers.__main__ import main
-from trainers.config import CONFIGS
+from trainers.config import config_classes
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def test_train_help_lists_every_field_with_its_default():
         [sys.executable, "-m", "trainers", "train", "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
-    for family, cls in CONFIGS.items():
+    for family, cls in config_classes().items():
         assert f"[{family}]" in out.stdout
         for f in dataclasses.fields(cls):
             assert f"{f.name} = {getattr(cls(), f.name)!r}" in out.stdout, f"{family}.{f.name} missing from --help"

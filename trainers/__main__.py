@@ -7,20 +7,20 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import CONFIGS, build_config, describe_fields, describe_resume_settings, load_recipe, parse_set_args
+from .config import build_config, config_classes, describe_fields, describe_resume_settings, load_recipe, parse_set_args
 
 COMMANDS = ("train", "export", "edges", "evaluate", "grid", "segmenter", "judge")
 
 
 def _train(argv: list[str]) -> None:
-    families = ", ".join(CONFIGS)
+    families = ", ".join(config_classes())
     p = argparse.ArgumentParser(
         prog="python -m trainers train",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=f"Train a GANvas model. Families: {families}.",
-        epilog="settings (--set key=value) and their defaults:\n" + "\n".join(f"[{f}]\n{describe_fields(f)}" for f in CONFIGS),
+        epilog="settings (--set key=value) and their defaults:\n" + "\n".join(f"[{f}]\n{describe_fields(f)}" for f in config_classes()),
     )
-    p.add_argument("family", nargs="?", choices=list(CONFIGS), help="model family (optional with --resume)")
+    p.add_argument("family", nargs="?", choices=list(config_classes()), help="model family (optional with --resume)")
     p.add_argument("--data", help="dataset folder")
     p.add_argument("--out", type=Path, help="run directory (checkpoints, samples, losses)")
     p.add_argument("--recipe", type=Path, help="TOML recipe, e.g. trainers/recipes/pix2pix.facades.toml")

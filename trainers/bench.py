@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -30,28 +31,34 @@ from pathlib import Path
 
 import torch
 
-from .config import build_config
+from engine.contract import InputContract
+from engine.families import family_spec
+
+from .config import build_config, config_class
 from .dataset import TrainingSet, draw_batch
 from .families import TRAINERS
 from .families.base import FamilyTrainer
 from .loop import place_networks
+from .state import training_device
 
-# A CamVid-sized palette for SPADE's one-hot input.
-PALETTE = [[f"class{i}", (i * 37) % 256, (i * 91) % 256, (i * 53) % 256] for i in range(12)]
-INPUT_KIND = {"pix2pix": "sketch", "cyclegan": "photo", "spade": "labels", "bicyclegan": "sketch"}
+
+def _usual_input(family: str) -> InputContract:
+    return family_spec(family).example_contract("paper")
 
 
 def _synthetic_data(family: str, size: int, n: int = 8) -> TrainingSet:
     gen = torch.Generator().manual_seed(0)
     photos = torch.randint(0, 256, (n, 3, size, size), generator=gen, dtype=torch.uint8)
-    kind = INPUT_KIND[family]
+    contract = _usual_input(family)
+    kind = contract.kind
     if kind == "labels":
-        inputs = torch.randint(0, len(PALETTE), (n, 1, size, size), generator=gen, dtype=torch.uint8)
+        inputs = torch.randint(0, len(contract.palette), (n, 1, size, size), generator=gen, dtype=torch.uint8)
     elif kind == "sketch":
         inputs = torch.where(torch.rand(n, 1, size, size, generator=gen) < 0.05, 0, 255).to(torch.uint8)
     else:
         inputs = torch.randint(0, 256, (n, 3, size, size), generator=gen, dtype=torch.uint8)
-    return TrainingSet(inputs=inputs, targets=photos, paired=family != "cyclegan", files=[f"{i}" for i in range(n)])
+    paired = len(family_spec(family).generators) == 1  # one generator per direction: unpaired domains
+    return TrainingSet(inputs=inputs, targets=photos, paired=paired, files=[f"{i}" for i in range(n)])
 
 
 @contextlib.contextmanager
@@ -78,13 +85,13 @@ def measure(
     family: str, *, size: int, batch: int, steps: int, warmup: int, device: torch.device, ganvas: bool, settings: dict | None = None
 ) -> float:
     """Images per second of `steps` training steps (after `warmup` untimed ones); `settings` adds config overrides."""
-    overrides = dict(
-        load_size=size, crop_size=size, batch_size=batch, amp=ganvas, input_kind=INPUT_KIND[family], device=str(device), **(settings or {})
-    )
-    if family == "spade":
-        overrides["palette"] = PALETTE
-    if family in ("pix2pix", "bicyclegan"):
+    contract = _usual_input(family)
+    overrides = dict(load_size=size, crop_size=size, batch_size=batch, amp=ganvas, input_kind=contract.kind, device=str(device))
+    if contract.palette:
+        overrides["palette"] = [[p.name, *p.rgb] for p in contract.palette]
+    if "num_downs" in {f.name for f in dataclasses.fields(config_class(family))}:
         overrides["num_downs"] = max(5, min(8, size.bit_length() - 1))  # 8 at 256 px, as shipped
+    overrides.update(settings or {})
     cfg = build_config(family, overrides=overrides)
     torch.manual_seed(0)
     if ganvas:
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pretrained", action="store_true", help="the cost of the perceptual loss and the projected D instead")
     args = p.parse_args(argv)
     if args.device == "auto":
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = training_device("auto")
     else:
         device = torch.device(args.device)
     if device.type == "cuda":
@@ -160,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'family':<11} {'reference':>10} {'GANvas':>10} {'batch':>6} {'speed-up':>9}")
     rows = []
     for family in args.families:
-        smallest = 2 if family == "bicyclegan" else 1  # BicycleGAN halves every batch
+        smallest = TRAINERS[family].min_batch
         sizes = sorted({max(smallest, b + b % smallest) for b in batches})
         ref, tried = 0.0, {}
         run = dict(size=args.size, steps=args.steps, warmup=args.warmup, device=device)

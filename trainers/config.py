@@ -1,4 +1,5 @@
-"""Training configs: one dataclass per family on a shared base, filled from a recipe and --set.
+"""Training configs: one dataclass per family on this shared base, filled from a recipe and --set.
+Each family's dataclass lives beside its trainer (trainers/families/<family>.py, `config_class`).
 
 A recipe is a small TOML file of `key = value` lines (trainers/recipes/<model>.toml); an unknown
 key is an error that lists the valid ones.
@@ -59,96 +60,6 @@ class TrainConfig:
     changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ()
 
 
-@dataclass
-class Pix2PixConfig(TrainConfig):
-    generator: str = "unet"  # unet (the paper's) | lite0_unet (encoder: ImageNet EfficientNet-Lite0, fine-tuned; ngf sizes the decoder)
-    ngf: int = 64
-    ndf: int = 64
-    num_downs: int = 8  # U-Net levels (8 for 256 px)
-    norm: str = "batch"
-    dropout: bool = True
-    upsample: str = "transpose"  # U-Net decoder: "transpose" (paper) or "resize" (nearest 2x + 3x3 conv)
-    n_layers_d: int = 3  # 3: the 70x70 PatchGAN
-    lambda_l1: float = 100.0
-    gan_mode: str = "vanilla"
-    lr: float = 2e-4
-    beta1: float = 0.5
-    label_encoding: str = "onehot"
-
-    family: typing.ClassVar[str] = "pix2pix"
-
-
-@dataclass
-class CycleGANConfig(TrainConfig):
-    layout: str = "unaligned"
-    generator: str = "resnet"  # resnet (the paper's) | lite0_unet (encoder: ImageNet EfficientNet-Lite0, fine-tuned; ngf sizes the decoder)
-    ngf: int = 64
-    ndf: int = 64
-    n_blocks: int = 9
-    n_layers_d: int = 3
-    lambda_cycle: float = 10.0
-    lambda_identity: float = 0.5  # times lambda_cycle, as in the original
-    pool_size: int = 50
-    gan_mode: str = "lsgan"
-    lr: float = 2e-4
-    beta1: float = 0.5
-    domain_names: list = field(default_factory=lambda: ["A", "B"])
-
-    family: typing.ClassVar[str] = "cyclegan"
-    # Size-free networks (ResNet generators, PatchGANs): a run may go on at larger crops, e.g. a
-    # 128 px run finished at the paper's 286 -> 256. A fine-tune may also re-weight the losses
-    # (the same networks and optimiser state carry over).
-    changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ("load_size", "crop_size", "lambda_cycle", "lambda_identity")
-
-
-@dataclass
-class SPADEConfig(TrainConfig):
-    layout: str = "labeled"
-    input_kind: str = "labels"
-    ngf: int = 64
-    ndf: int = 64
-    z_dim: int = 256
-    num_d: int = 2  # discriminator scales
-    n_layers_d: int = 4
-    param_free_norm: str = "batch"
-    label_hidden: int = 128  # width of the label MLP inside every SPADE norm (paper: 128); most of G's cost at full resolution
-    lambda_feat: float = 10.0
-    lambda_kl: float = 0.05
-    lambda_vgg: float = 10.0
-    vgg_weights: str = ""  # VGG19 safetensors for the perceptual loss; off when empty (nothing downloads)
-    lr_g: float = 1e-4
-    lr_d: float = 4e-4
-    aspect: float = 1.0  # width / height of training crops (camvid: 4/3)
-    style_components: int = 8  # principal style directions shipped for sliders
-    style_presets: int = 6  # cluster centres of training styles shipped as presets
-
-    family: typing.ClassVar[str] = "spade"
-
-
-@dataclass
-class BicycleGANConfig(TrainConfig):
-    input_kind: str = "sketch"
-    generator: str = "unet"  # unet (the paper's, z at every encoder level) | lite0_unet (ImageNet EfficientNet-Lite0 encoder, z at every decoder level)
-    ngf: int = 64
-    ndf: int = 64
-    nef: int = 64
-    nz: int = 8
-    num_downs: int = 8
-    norm: str = "instance"
-    upsample: str = "transpose"  # U-Net decoder: "transpose" (paper) or "resize" (nearest 2x + 3x3 conv)
-    n_layers_d: int = 3
-    lambda_l1: float = 10.0
-    lambda_kl: float = 0.01
-    lambda_z: float = 0.5
-    conditional_d: bool = False  # D and D2 see the input beside the photo (the original's --conditional_D), so
-    # random-z renders are judged against the drawn lines, not only for looking like cats
-    gan_mode: str = "lsgan"
-    lr: float = 2e-4
-    beta1: float = 0.5
-
-    family: typing.ClassVar[str] = "bicyclegan"
-
-
 # Settings a resumed run may change: how long it runs and where, never what it learns from or how
 # (the weight average only watches the training).
 # The schedule follows a new length at once (constant lr for the same share of steps, then decay).
@@ -159,19 +70,24 @@ def resume_settings(cfg: TrainConfig) -> tuple[str, ...]:
     return RESUME_SETTINGS + type(cfg).changeable_on_resume
 
 
-CONFIGS: dict[str, type[TrainConfig]] = {c.family: c for c in (Pix2PixConfig, CycleGANConfig, SPADEConfig, BicycleGANConfig)}
+def config_classes() -> dict[str, type[TrainConfig]]:
+    """family -> its config dataclass, which lives beside its trainer (trainers/families/)."""
+    from .families import TRAINERS  # the trainer modules import this one for TrainConfig
+
+    return {family: trainer.config_class for family, trainer in TRAINERS.items()}
 
 
 def describe_resume_settings() -> str:
     """What --set may change on a resume, for the command line's help."""
-    extras = "".join(f" ({family} also {', '.join(c.changeable_on_resume)})" for family, c in CONFIGS.items() if c.changeable_on_resume)
+    extras = "".join(f" ({family} also {', '.join(c.changeable_on_resume)})" for family, c in config_classes().items() if c.changeable_on_resume)
     return ", ".join(RESUME_SETTINGS) + extras
 
 
 def config_class(family: str) -> type[TrainConfig]:
-    if family not in CONFIGS:
-        raise ValueError(f"unknown family {family!r}; valid: {', '.join(CONFIGS)}")
-    return CONFIGS[family]
+    configs = config_classes()
+    if family not in configs:
+        raise ValueError(f"unknown family {family!r}; valid: {', '.join(configs)}")
+    return configs[family]
 
 
 def _coerce(name: str, value: object, kind: object) -> object:

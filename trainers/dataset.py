@@ -145,8 +145,15 @@ def crop_width(cfg: TrainConfig) -> int:
     return round(cfg.crop_size * getattr(cfg, "aspect", 1.0))
 
 
+def step_seed(*, seed: int, step: int, rank: int = 0) -> int:
+    """The seed of one training step on one rank (torch's global seed in the loop, the batch's own
+    generator here): a function of the step alone, so a resumed run draws the batches,
+    augmentations and dropout masks the straight run drew."""
+    return (seed * 1_000_003 + step) * 64 + rank
+
+
 def step_generator(*, seed: int, step: int, rank: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
+    return torch.Generator().manual_seed(step_seed(seed=seed, step=step, rank=rank))
 
 
 def _indices(n: int, *, batch: int, seed: int, step: int, rank: int, world: int, order: torch.Tensor | None = None) -> torch.Tensor:

@@ -7,15 +7,13 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import engine
 from engine.manifest import upsert_entry, weights_dir
 
 from .checkpoint import latest_checkpoint, load_checkpoint
-from .config import config_class
-from .families import trainer_class
+from .state import build_family, config_of, restore_networks, training_device
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +30,8 @@ def restore_family(run_dir: Path, *, device: str = "cpu", averaged: bool = True)
     if path is None:
         raise ValueError(f"{run_dir} has no checkpoint to export; train first")
     state = load_checkpoint(path)
-    cfg = config_class(state["family"])(**state["config"])
-    family = trainer_class(cfg.family)(cfg, device=torch.device(device))
-    for name, net in family.networks.items():
-        net.load_state_dict(state["networks"][name])
-    family.load_extra_state(state.get("extra", {}))
-    if averaged:
-        for role, weights in state.get("ema", {}).items():
-            family.networks[role].load_state_dict(weights)
+    family = build_family(config_of(state), device=training_device(device))
+    restore_networks(family, state, averaged=averaged)
     return family, state
 
 
@@ -57,7 +49,7 @@ def export_run(
     prefix = name.split(".", 1)[0]
     if prefix != cfg.family:
         raise ValueError(f"model name {name!r} must start with the run's family, e.g. {cfg.family}.TAG")
-    networks = {role: (arch, kwargs, _unwrap(module).eval()) for role, (arch, kwargs, module) in family.export_networks().items()}
+    networks = {role: _unwrap(module).eval() for role, module in family.export_networks().items()}
     extras, extra_config = family.export_extras(run_dir)
     folder = Path(out) if out else weights_dir() / name
     files = engine.save_model(
@@ -97,7 +89,7 @@ def check_export(family: object, folder: Path) -> float:
     translator = engine.load_folder(folder, device="cpu")
     contract = translator.contract
     gen = torch.Generator().manual_seed(0)
-    size = contract.size if contract.size % translator._multiple == 0 else translator._multiple
+    size = contract.size if contract.size % translator.size_multiple == 0 else translator.size_multiple
     if contract.kind == "labels":
         ids = torch.randint(0, len(contract.palette), (1, 1, size, size), generator=gen, dtype=torch.int64)
         x = family.encode_input(ids.to(torch.uint8), generator=None, training=False)
@@ -105,7 +97,7 @@ def check_export(family: object, folder: Path) -> float:
         raw = torch.randint(0, 256, (1, contract.channels if contract.kind != "sketch" else 1, size, size), generator=gen).to(torch.uint8)
         x = family.encode_input(raw, generator=None, training=False)
     diffs = []
-    for role, (_, _, module) in family.export_networks().items():
+    for role, module in family.export_networks().items():
         if role not in translator.networks or role.startswith("E"):
             continue
         module = _unwrap(module).eval()

@@ -19,11 +19,11 @@ import torch
 from PIL import Image
 
 from .averaging import WeightAverage
-from .checkpoint import latest_checkpoint, load_checkpoint, restore_rng, rng_state, save_checkpoint
+from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig, apply_overrides, resume_settings
-from .dataset import TrainingSet, draw_batch, load_training_set
-from .families import trainer_class
+from .dataset import TrainingSet, draw_batch, load_training_set, step_seed
 from .families.base import FamilyTrainer
+from .state import build_family, capture, config_of, restore_training, training_device
 from .warm_start import load_exported_weights
 
 logger = logging.getLogger(__name__)
@@ -58,16 +58,6 @@ def setup_distributed() -> Distributed:
     if torch.cuda.is_available():
         torch.cuda.set_device(local)
     return Distributed(rank=dist.get_rank(), world=world, local_rank=local)
-
-
-def pick_device(cfg: TrainConfig, dist: Distributed) -> torch.device:
-    if cfg.device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", dist.local_rank)
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(cfg.device)
 
 
 def total_steps(cfg: TrainConfig, n_images: int, world: int) -> tuple[int, int]:
@@ -187,8 +177,7 @@ def train(
         if path is None:
             raise ValueError(f"nothing to resume: {run_dir}/checkpoints has no checkpoint")
         state = load_checkpoint(path)
-        saved = state["config"]
-        cfg = type(cfg)(**saved)  # the run's own settings win over the command line's ...
+        cfg = config_of(state)  # the run's own settings win over the command line's ...
         allowed = resume_settings(cfg)
         changed = set(resume_overrides or {}) - set(allowed)
         if changed:
@@ -198,27 +187,20 @@ def train(
         logger.info("resuming %s from step %d", run_dir, start_step)
     # Placement after the resume has settled the config: a resumed run takes its own (or the new)
     # device and thread count, not the command line's defaults (all cores: the "resume crawl").
-    device = pick_device(cfg, dist)
+    device = training_device(cfg.device, local_rank=dist.local_rank)
     if device.type == "cpu":
         torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
         warning = oversubscription_warning(torch.get_num_threads(), load=os.getloadavg()[0], cores=os.cpu_count() or 1)
         if warning:
             logger.warning(warning)
     torch.manual_seed(cfg.seed)
-    family = trainer_class(cfg.family)(cfg, device=device)
+    family = build_family(cfg, device=device)
     place_networks(family, device)
     data = data if data is not None else load_training_set(cfg)
     constant, total = total_steps(cfg, len(data), dist.world)
     schedulers = make_schedulers(family, constant=constant, total=total)
     if state is not None:
-        for name, net in family.networks.items():
-            net.load_state_dict(state["networks"][name])
-        for name, opt in family.optimizers.items():
-            opt.load_state_dict(state["optimizers"][name])
-        for name, sched in schedulers.items():
-            sched.load_state_dict(state["schedulers"][name])
-        family.load_extra_state(state.get("extra", {}))
-        restore_rng(state["rng"])
+        restore_training(family, state, schedulers=schedulers)
     elif cfg.init_from:
         roles = load_exported_weights(family.networks, roles=list(family.export_networks()), source=cfg.init_from, family=cfg.family)
         logger.info("warm start: %s from %s", ", ".join(roles), cfg.init_from)
@@ -248,24 +230,15 @@ def train(
     def checkpoint(step: int) -> None:
         if not dist.main:
             return
-        state = {
-            "step": step,
-            "family": cfg.family,
-            "config": dataclasses.asdict(cfg),
-            "networks": {n: net.state_dict() for n, net in family.networks.items()},
-            "optimizers": {n: o.state_dict() for n, o in family.optimizers.items()},
-            "schedulers": {n: s.state_dict() for n, s in schedulers.items()},
-            "rng": rng_state(),
-            "extra": family.extra_state(),
-            "ema": average.state_dict() if average is not None else {},
-            "wall_time_s": wall_before + time.perf_counter() - t0,
-            "device": describe_device(device, amp=family.use_amp),
-        }
+        state = capture(
+            step=step, cfg=cfg, family=family, schedulers=schedulers, average=average,
+            wall_time_s=wall_before + time.perf_counter() - t0, device=describe_device(device, amp=family.use_amp),
+        )
         save_checkpoint(run_dir, state, step=step, keep=cfg.keep_checkpoints)
 
     step = start_step
     for step in range(start_step, total):
-        torch.manual_seed((cfg.seed * 1_000_003 + step) * 64 + dist.rank)
+        torch.manual_seed(step_seed(seed=cfg.seed, step=step, rank=dist.rank))
         batch = draw_batch(data, cfg, step=step, device=device, rank=dist.rank, world=dist.world)
         losses = family.train_step(batch)
         if average is not None:

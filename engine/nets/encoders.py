@@ -8,13 +8,16 @@
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .base import Network, register_network
 from .checks import check_image_batch
 from .norms import make_norm
+from .official import LayoutError, Mapped, official_layout, split_instance_norm_stats
 
 
 class _ResidualDownBlock(nn.Module):
@@ -34,7 +37,8 @@ class _ResidualDownBlock(nn.Module):
         return self.conv(x) + self.shortcut(x)
 
 
-class ResnetEncoder(nn.Module):
+@register_network("resnet_encoder")
+class ResnetEncoder(Network):
     def __init__(
         self,
         *,
@@ -68,7 +72,8 @@ def _maybe_spectral(conv: nn.Module, spectral: bool) -> nn.Module:
     return nn.utils.spectral_norm(conv) if spectral else conv
 
 
-class ConvStyleEncoder(nn.Module):
+@register_network("conv_style_encoder")
+class ConvStyleEncoder(Network):
     def __init__(
         self,
         *,
@@ -103,3 +108,49 @@ class ConvStyleEncoder(nn.Module):
             h = getattr(self, f"layer{i}")(self.actvn(h))
         h = self.actvn(h).flatten(1)
         return self.fc_mu(h), self.fc_var(h)
+
+# ----- the official layouts this network mirrors (engine/nets/official.py) -----
+
+@official_layout("spade_encoder", "a SPADE style encoder (ConvEncoder)", matches=lambda keys: "fc_mu.weight" in keys and "fc_var.weight" in keys)
+def map_spade_encoder(sd: dict[str, torch.Tensor]) -> Mapped:
+    """NVlabs ConvEncoder: layer{i} = (conv, norm) down to 4x4, fc_mu / fc_var."""
+    layers = sorted(int(m.group(1)) for k in sd if (m := re.fullmatch(r"layer(\d+)\.0\.weight(?:_orig)?", k)))
+    if not layers or layers != list(range(1, len(layers) + 1)):
+        raise LayoutError(f"SPADE encoder: conv layers {layers}, expected layer1..layerN")
+    first = sd.get("layer1.0.weight_orig", sd.get("layer1.0.weight"))
+    if "layer1.1.weight" in sd or "layer1.1.running_mean" in sd:
+        norm = "batch"
+    else:  # the original removes the conv bias whenever a norm follows
+        norm = "none" if "layer1.0.bias" in sd else "instance"
+    kwargs = dict(
+        in_channels=first.shape[1],
+        z_dim=sd["fc_mu.weight"].shape[0],
+        ndf=first.shape[0],
+        input_size=2 ** (len(layers) + 2),
+        spectral_norm="layer1.0.weight_orig" in sd,
+        norm=norm,
+    )
+    return Mapped("conv_style_encoder", kwargs, dict(sd))
+
+
+@official_layout("resnet_encoder", "a BicycleGAN encoder (E_ResNet)", matches=lambda keys: "fc.0.weight" in keys and "conv.0.weight" in keys)
+def map_resnet_encoder(sd: dict[str, torch.Tensor], *, norm: str | None = None) -> Mapped:
+    """BicycleGAN E_ResNet (vaeLike): keys match GANvas's ResnetEncoder; resnet_256 has 4 blocks."""
+    kept, dropped = split_instance_norm_stats(sd)
+    if "fcVar.0.weight" not in kept:
+        raise LayoutError("BicycleGAN encoder: no fcVar head (vaeLike=False); GANvas's encoder gives mu and logvar")
+    blocks = sorted(int(m.group(1)) for k in kept if (m := re.fullmatch(r"conv\.(\d+)\.shortcut\.1\.weight", k)))
+    if norm not in (None, "batch", "instance"):
+        raise LayoutError(f"BicycleGAN encoder: norm={norm!r} is not built by GANvas (batch or instance)")
+    batch = "conv.1.conv.0.weight" in kept
+    if norm is not None and (norm == "batch") != batch:
+        raise LayoutError(f"BicycleGAN encoder: norm={norm!r} was asked for but the weights hold {'batch' if batch else 'instance'} norm")
+    first = kept["conv.0.weight"]
+    kwargs = dict(
+        in_channels=first.shape[1],
+        nz=kept["fc.0.weight"].shape[0],
+        ndf=first.shape[0],
+        n_blocks=len(blocks),
+        norm="batch" if batch else "instance",
+    )
+    return Mapped("resnet_encoder", kwargs, kept, dropped)

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .base import Network, register_network
 from .checks import check_image_batch, check_latent
 from .efficientnet_lite import EfficientNetLite, lite_blocks
 
@@ -47,7 +48,10 @@ def _block(cin: int, cout: int) -> nn.Sequential:
     )
 
 
-class LiteUnetGenerator(nn.Module):
+@register_network("lite_unet")
+class LiteUnetGenerator(Network):
+    takes_latent = True
+
     def __init__(
         self,
         *,

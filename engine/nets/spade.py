@@ -4,12 +4,19 @@ that lets a style encoder steer the look); otherwise from a conv over the downsa
 Module names follow the original so released weights load 1:1."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..contract import InputContract, PaletteEntry, generic_palette
+from ..families import Family, NetworkSpecs, register_family
+from .base import Network, register_network
 from .checks import check_latent
+from .encoders import map_spade_encoder
 from .norms import make_norm
+from .official import LayoutError, Mapped, official_layout
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 
@@ -57,7 +64,8 @@ class SPADEResnetBlock(nn.Module):
         return x_s + dx
 
 
-class SPADEGenerator(nn.Module):
+@register_network("spade")
+class SPADEGenerator(Network):
     def __init__(
         self,
         *,
@@ -102,6 +110,13 @@ class SPADEGenerator(nn.Module):
     def size_multiple(self) -> int:
         return 2 ** UPSAMPLING_LAYERS[self.num_upsampling_layers]
 
+    def example_inputs(self, *, batch: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        """A one-hot map of 16 x 16 blocks of random classes, and a style code."""
+        k, cells = self.label_channels, min(16, size)
+        ids = torch.randint(0, k, (batch, 1, cells, cells), generator=generator).float()
+        ids = F.interpolate(ids, size=(size, size)).long()[:, 0]
+        return F.one_hot(ids, k).permute(0, 3, 1, 2).float(), torch.randn(batch, self.z_dim, generator=generator)
+
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         if seg.dim() != 4 or seg.shape[1] != self.label_channels:
             raise ValueError(f"labels must be N x {self.label_channels} x H x W one-hot, got {tuple(seg.shape)}")
@@ -134,3 +149,110 @@ class SPADEGenerator(nn.Module):
             x = self.up_4(x, seg)
         x = self.conv_img(F.leaky_relu(x, 2e-1))
         return torch.tanh(x)
+
+# ----- the official layouts this network mirrors (engine/nets/official.py) -----
+
+def _spade_grid(cells: int, aspect_ratio: float) -> tuple[int, int]:
+    """The original: sw = crop // 2**layers, sh = round(sw / aspect_ratio); fc makes sh * sw cells."""
+    for sw in range(1, cells + 1):
+        if sw * round(sw / aspect_ratio) == cells:
+            return round(sw / aspect_ratio), sw
+    raise LayoutError(f"SPADE: fc makes {cells} cells, which no grid of aspect ratio {aspect_ratio} gives; pass aspect_ratio")
+
+
+@official_layout(
+    "spade_generator", "a SPADE generator (SPADEGenerator)", matches=lambda keys: "conv_img.weight" in keys and any(k.startswith("head_0.") for k in keys)
+)
+def map_spade_generator(
+    sd: dict[str, torch.Tensor], *, num_upsampling_layers: str | None = None, aspect_ratio: float = 1.0, norm: str | None = None
+) -> Mapped:
+    """NVlabs SPADEGenerator: module names are GANvas's; everything else comes from shapes, except
+    "normal" vs "more" upsampling (same weights), which the options give (default "normal")."""
+    try:
+        shared = sd["head_0.norm_0.mlp_shared.0.weight"]
+        conv0 = sd.get("head_0.conv_0.weight_orig", sd.get("head_0.conv_0.weight"))
+        fc = sd["fc.weight"]
+    except KeyError as exc:
+        raise LayoutError(f"SPADE generator: key {exc} is missing") from exc
+    if conv0 is None:
+        raise LayoutError("SPADE generator: head_0.conv_0 has neither weight_orig nor weight")
+    most = any(k.startswith("up_4.") for k in sd)
+    if most and num_upsampling_layers not in (None, "most"):
+        raise LayoutError(f"SPADE generator: the weights have up_4 (num_upsampling_layers='most'), not {num_upsampling_layers!r}")
+    if not most and num_upsampling_layers == "most":
+        raise LayoutError("SPADE generator: num_upsampling_layers='most' needs an up_4 block, which the weights lack")
+    batch = any(k.endswith("param_free_norm.running_mean") for k in sd)
+    if batch and norm not in (None, "batch"):
+        raise LayoutError(f"SPADE generator: the weights hold batch-norm statistics, not norm={norm!r}")
+    ngf = conv0.shape[0] // 16
+    kwargs = dict(
+        label_channels=shared.shape[1],
+        ngf=ngf,
+        num_upsampling_layers="most" if most else (num_upsampling_layers or "normal"),
+        use_vae=fc.dim() == 2,
+        spectral_norm=any(k.endswith(".weight_orig") for k in sd),
+        param_free_norm="batch" if batch else (norm or "instance"),
+        hidden=shared.shape[0],
+    )
+    if kwargs["use_vae"]:
+        height, width = _spade_grid(fc.shape[0] // (16 * ngf), aspect_ratio)
+        kwargs.update(z_dim=fc.shape[1], base_height=height, base_width=width)
+    return Mapped("spade", kwargs, dict(sd))
+
+
+# ----- the family whose generator this is -----
+def _spade_networks(contract: InputContract, scale: str) -> NetworkSpecs:
+    tiny = scale == "tiny"
+    g = dict(label_channels=contract.channels, z_dim=contract.nz, ngf=8 if tiny else 32, hidden=16 if tiny else 128)
+    g.update(base_height=2, base_width=2) if tiny else g.update(base_height=8, base_width=8)
+    e = dict(z_dim=contract.nz, ndf=8 if tiny else 64, input_size=32 if tiny else 256)
+    return {"G": ("spade", g), "E": ("conv_style_encoder", e)}
+
+
+def _spade_example(scale: str) -> InputContract:
+    palette, nz = generic_palette(12), 16 if scale == "tiny" else 256  # a CamVid-sized palette
+    size = 64 if scale == "tiny" else 256
+    return InputContract(kind="labels", size=size, channels=len(palette), palette=palette, nz=nz, style=True, encoder=True)
+
+
+def _spade_official_contract(
+    g: Mapped, *, encoder: bool, options: dict, palette: Callable[[int], tuple[PaletteEntry, ...]]
+) -> InputContract:
+    """A converted SPADE generator takes one-hot labels of its own classes; with a VAE it was
+    trained at its start grid times 2**layers, without one at the original's 256."""
+    kw = g.kwargs
+    if options.get("kind", "labels") != "labels":
+        raise LayoutError("a SPADE generator takes label maps: kind must be 'labels'")
+    classes = kw["label_channels"]
+    trained = max(kw.get("base_height", 8), kw.get("base_width", 8)) * 2 ** UPSAMPLING_LAYERS[kw["num_upsampling_layers"]] if kw["use_vae"] else 256
+    return InputContract(
+        kind="labels", size=int(options.get("size") or trained), channels=classes, palette=palette(classes), label_encoding="onehot",
+        nz=kw["z_dim"] if kw["use_vae"] else 0, style=encoder, encoder=encoder, blank_class=int(options.get("blank_class", 0)),
+    )
+
+
+def _check_spade_pair(mapped: dict[str, Mapped]) -> None:
+    g, e = mapped["G"].kwargs, mapped["E"].kwargs
+    if not g["use_vae"]:
+        raise LayoutError("this SPADE generator takes no style (trained without --use_vae), so no encoder can steer it: convert G")
+    if g["z_dim"] != e["z_dim"]:
+        raise LayoutError(f"the SPADE encoder gives z of size {e['z_dim']} but the generator takes {g['z_dim']}")
+
+
+register_family(Family(
+    name="spade",
+    generators=("G",),
+    encoder="E",
+    latent_arg="z",
+    trainer="trainers.families.spade:SPADETrainer",
+    networks=_spade_networks,
+    example_contract=_spade_example,
+    official={
+        "G": {"spade_generator": lambda sd, o: map_spade_generator(
+            sd, num_upsampling_layers=o.get("num_upsampling_layers"), aspect_ratio=o.get("aspect_ratio", 1.0), norm=o.get("norm")
+        )},
+        "E": {"spade_encoder": lambda sd, o: map_spade_encoder(sd)},
+    },
+    official_contract=_spade_official_contract,
+    check_official_pair=_check_spade_pair,
+))

@@ -4,11 +4,12 @@
 - fid / inception: FID and KID on the FID Inception's pool3 features (weights via $GANVAS_INCEPTION).
 - segmenter: a compact U-Net for label->photo models (segment generated photos, compare with the labels).
 - judge: a domain classifier for unpaired translation (how often A->B output is called B).
-- netio: those nets saved as config.json + model.safetensors.
+- nets: the segmenter and judge networks; fitting: the loop that trains either; netio: their folders
+  in the engine's model format.
 """
 from .fid import INCEPTION_ENV, fid_from_features, fid_kid, frechet_distance, inception_or_none, kid_from_features
 from .inception import InceptionFeatures, inception_features, load_inception
-from .judge import DomainJudge, judge_accuracy, judge_probabilities, train_judge
+from .judge import judge_accuracy, judge_probabilities, train_judge
 from .metrics import (
     PSNR_CAP_DB,
     colour_shift,
@@ -22,7 +23,8 @@ from .metrics import (
     ssim,
 )
 from .netio import load_config, load_net, save_net
-from .segmenter import SegmenterNet, evaluate_segmenter, predict_labels, train_segmenter
+from .nets import DomainJudge, SegmenterNet
+from .segmenter import evaluate_segmenter, predict_labels, train_segmenter
 
 __all__ = [
     "INCEPTION_ENV",

@@ -2,8 +2,8 @@
 folder, save it as RUN_DIR/config.json + model.safetensors, and report its validation accuracy
 (printed as JSON and written to RUN_DIR/validation.json).
 
-The loaders here are deliberately small and local: they read the two layouts these nets need and
-nothing else.
+The loaders here read the two layouts these nets need, with the trainers' image reader and hold-out
+split (trainers/data/folders.py).
 
 segmenter --data DIR:
   CamVid-style   DIR/train/*.jpg + DIR/train_labels/<stem>.png (8-bit class ids), optional val/ + val_labels/
@@ -12,7 +12,8 @@ segmenter --data DIR:
                  colour per class
   Without a val split, 10% of train is held out (fixed seed).
 judge --data DIR:
-  DIR/trainA/*, DIR/trainB/*; 10% of each held out (fixed seed).
+  DIR/trainA/*, DIR/trainB/*; 10% of each held out: the same files the trainers hold out
+  (trainers.data.folders: list_images order, split_holdout).
 """
 from __future__ import annotations
 
@@ -27,29 +28,28 @@ import cv2
 import numpy as np
 import torch
 
+from engine.contract import palette_from
 from engine.labels import snap_to_palette
 
+from ..data.folders import list_images, read_rgb, split_holdout
 from .judge import judge_accuracy, train_judge
 from .netio import save_net
 from .segmenter import evaluate_segmenter, train_segmenter
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-
-
 def _image_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = list_images(folder)
     if not files:
-        raise SystemExit(f"no images in {folder}")
+        raise ValueError(f"no images in {folder}")
     return files
 
 
 def _read_rgb(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise SystemExit(f"cannot read image {path}")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    image = read_rgb(path)
+    if image is None:
+        raise ValueError(f"cannot read image {path}")
+    return image
 
 
 def _scaled_size(h: int, w: int, short_side: int | None) -> tuple[int, int]:
@@ -69,46 +69,20 @@ def _resize(image: np.ndarray, size: tuple[int, int], *, labels: bool) -> np.nda
     return cv2.resize(image, (w, h), interpolation=interpolation)
 
 
-def _holdout(n: int, *, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = max(1, round(n * fraction))
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
 # ---------------------------------------------------------------- segmenter data
 
 
 def read_palette(path: Path) -> tuple[np.ndarray, list[str] | None]:
-    """K x 3 RGB colours and (if given) class names, in class-id order.
-
-    From a JSON file: a list of [r, g, b], [name, r, g, b] or {"name": ..., "rgb" (or "color"): [r, g, b]},
-    at the top level or under "palette" or "classes". From a TOML recipe: its `palette` list of
-    [name, r, g, b] (as in trainers/recipes/pix2pix.facades.toml).
-    """
+    """K x 3 RGB colours and (if given) class names, in class-id order, from a JSON file (any form
+    engine.contract.palette_from reads) or a TOML recipe's `palette` list of [name, r, g, b]."""
     path = Path(path)
     doc = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json.loads(path.read_text())
-    if isinstance(doc, dict):
-        doc = doc.get("palette", doc.get("classes"))
-    if not isinstance(doc, list) or not doc:
-        raise SystemExit(f"{path}: expected a list of colours (at the top level or under 'palette'/'classes')")
-    colours, names = [], []
-    for entry in doc:
-        if isinstance(entry, dict):
-            colours.append(entry.get("rgb", entry.get("color")))
-            names.append(entry.get("name"))
-        elif isinstance(entry, list) and len(entry) == 4:
-            names.append(entry[0])
-            colours.append(entry[1:])
-        else:
-            colours.append(entry)
-            names.append(None)
     try:
-        rgb = np.asarray(colours, dtype=np.int32)
-    except (TypeError, ValueError):
-        rgb = np.zeros(0)
-    if rgb.ndim != 2 or rgb.shape[1] != 3:
-        raise SystemExit(f"{path}: every colour must be [r, g, b] (optionally with a name)")
-    return rgb, (names if all(isinstance(n, str) for n in names) else None)
+        entries = palette_from(doc)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    named = all(not e.name.startswith("class ") for e in entries)
+    return np.asarray([e.rgb for e in entries], dtype=np.int32), ([e.name for e in entries] if named else None)
 
 
 def _load_id_split(photo_dir: Path, label_dir: Path, short_side: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +91,7 @@ def _load_id_split(photo_dir: Path, label_dir: Path, short_side: int | None) -> 
         label_path = label_dir / (path.stem + ".png")
         label = cv2.imread(str(label_path), cv2.IMREAD_GRAYSCALE)
         if label is None:
-            raise SystemExit(f"no label map {label_path} for {path}")
+            raise ValueError(f"no label map {label_path} for {path}")
         size = _scaled_size(*label.shape, short_side)
         photos.append(_resize(_read_rgb(path), size, labels=False))
         labels.append(_resize(label, size, labels=True))
@@ -147,12 +121,12 @@ def load_segmentation_data(
         val = _load_id_split(data / "val", data / "val_labels", short_side) if (data / "val_labels").is_dir() else None
     else:
         if palette is None:
-            raise SystemExit(f"{data} has no train_labels/: for photo|label pairs pass --palette PALETTE.json")
+            raise ValueError(f"{data} has no train_labels/: for photo|label pairs pass --palette PALETTE.json")
         rgb, names = read_palette(palette)
         train = _load_pair_split(data / "train", rgb, short_side)
         val = _load_pair_split(data / "val", rgb, short_side) if (data / "val").is_dir() else None
     if val is None:
-        keep, held = _holdout(len(train[0]), fraction=0.1, seed=seed)
+        keep, held = split_holdout(len(train[0]), fraction=0.1, seed=seed)
         train, val = (train[0][keep], train[1][keep]), (train[0][held], train[1][held])
     return train, val, names
 
@@ -255,7 +229,7 @@ def judge_main(argv: list[str] | None = None) -> int:
     args = _setup(parser, argv)
 
     domains = [_load_domain(args.data / name, args.size) for name in ("trainA", "trainB")]
-    splits = [_holdout(len(d), fraction=0.1, seed=args.seed) for d in domains]
+    splits = [split_holdout(len(d), fraction=0.1, seed=args.seed) for d in domains]
     (a, a_val), (b, b_val) = [(d[keep], d[held]) for d, (keep, held) in zip(domains, splits)]
     log.info("judge data: A %d train / %d held out, B %d / %d, %d px", len(a), len(a_val), len(b), len(b_val), args.size)
 

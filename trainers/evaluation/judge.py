@@ -7,51 +7,16 @@ discriminator, so it is not fooled by the generator it trained against).
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from engine.nets.checks import check_image_batch
-
-from .batches import as_uint8_images, cosine_lr, sample_crops, to_model_range
-from .netio import load_net, save_net  # noqa: F401  (shared with the segmenter)
+from .batches import as_uint8_images, sample_crops, to_model_range
+from .fitting import fit_classifier
+from .nets import DomainJudge
 
 log = logging.getLogger(__name__)
-
-
-class DomainJudge(nn.Module):
-    """Image in [-1, 1] (N x 3 x H x W, any size >= 2**num_blocks) -> N x 2 logits (domain A, domain B)."""
-
-    def __init__(
-        self,
-        *,
-        in_channels: int = 3,  # image channels
-        base_channels: int = 32,  # channels of the first block; doubled per block
-        max_channels: int = 256,  # cap on the doubling
-        num_blocks: int = 5,  # stride-2 blocks before the global average pool
-    ) -> None:
-        super().__init__()
-        self.init_kwargs = dict(in_channels=in_channels, base_channels=base_channels,
-                                max_channels=max_channels, num_blocks=num_blocks)
-        self.in_channels = in_channels
-        layers: list[nn.Module] = []
-        cin = in_channels
-        for i in range(num_blocks):
-            cout = min(base_channels * 2**i, max_channels)
-            layers += [
-                nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-            ]
-            cin = cout
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Linear(cin, 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, channels=self.in_channels, multiple=1)
-        return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
 
 
 def train_judge(
@@ -75,32 +40,18 @@ def train_judge(
         torch.manual_seed(seed)
         net = DomainJudge().to(device)
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     half = batch_size // 2
     # Balanced batches: the judge learns the domains, not their sizes.
-    y = torch.cat([torch.zeros(half), torch.ones(half)]).long().to(device)
-    log.info("training judge: %d vs %d images, %d params, %d steps of %d x %dpx",
-             len(a), len(b), sum(p.numel() for p in net.parameters()), steps, batch_size, crop)
-    net.train()
-    start, running_loss, running_acc = time.time(), 0.0, 0.0
-    for step in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = cosine_lr(step, steps=steps, lr=lr)
+    y = torch.cat([torch.zeros(half), torch.ones(half)]).long()
+
+    def draw_batch() -> tuple[torch.Tensor, torch.Tensor]:
         xa, _ = sample_crops(a, None, batch_size=half, crop=crop, generator=generator)
         xb, _ = sample_crops(b, None, batch_size=half, crop=crop, generator=generator)
-        logits = net(torch.cat([xa, xb]).to(device))
-        loss = F.cross_entropy(logits, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        running_loss += loss.item()
-        running_acc += (logits.argmax(1) == y).float().mean().item()
-        if (step + 1) % log_every == 0 or step + 1 == steps:
-            n = (step % log_every) + 1
-            log.info("judge step %d/%d  loss %.3f  acc %.3f  (%.0f s)", step + 1, steps,
-                     running_loss / n, running_acc / n, time.time() - start)
-            running_loss, running_acc = 0.0, 0.0
-    return net.eval()
+        return torch.cat([xa, xb]), y
+
+    log.info("training judge: %d vs %d images, %d params, %d steps of %d x %dpx",
+             len(a), len(b), sum(p.numel() for p in net.parameters()), steps, batch_size, crop)
+    return fit_classifier(net, draw_batch=draw_batch, steps=steps, lr=lr, device=device, name="judge", log_every=log_every)
 
 
 @torch.no_grad()

@@ -1,7 +1,9 @@
-"""Save and load the evaluation networks as a folder: config.json + model.safetensors.
+"""Save and load the evaluation networks in the engine's model folder format.
 
-config.json names the architecture and its constructor keyword arguments, so a folder rebuilds its
-network without flags, plus whatever the trainer adds (class names, validation scores). No pickles.
+A folder holds config.json ({"name", "networks": {"net": {"arch", "kwargs"}}} plus whatever the
+trainer adds: class names, validation scores) and model.safetensors, written by
+engine.model_format as every GANvas model is. No pickles. Folders written before this format
+(config {"architecture", "kwargs"} and unprefixed tensors) still load.
 """
 from __future__ import annotations
 
@@ -10,61 +12,56 @@ import logging
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
+
+from engine.model_format import CONFIG_FILE, WEIGHTS_FILE, join_roles, read_tensors, split_by_role, write_model_folder
+from engine.nets import describe
+
+from .nets import EVALUATION_NETS
 
 log = logging.getLogger(__name__)
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-_RESERVED_KEYS = ("architecture", "kwargs")
-
-
-def _architectures() -> dict[str, type[nn.Module]]:
-    # Imported here, not at the top: those modules import this one to save their networks.
-    from .judge import DomainJudge
-    from .segmenter import SegmenterNet
-
-    return {"segmenter": SegmenterNet, "domain_judge": DomainJudge}
-
-
-def _unwrap(net: nn.Module) -> nn.Module:
-    # torch.compile wraps the module; saving the wrapper would prefix every key with `_orig_mod.`.
-    return getattr(net, "_orig_mod", net)
+ROLE = "net"  # the folder's one network
+_RESERVED_KEYS = ("name", "networks", "architecture", "kwargs")  # the last two: how the old layout named the network
 
 
 def save_net(net: nn.Module, folder: Path, config: dict) -> Path:
-    """Write `net` (one of the registered architectures) and `config` (JSON-able metadata) to `folder`."""
-    net = _unwrap(net)
-    names = {cls: name for name, cls in _architectures().items()}
-    if type(net) not in names:
-        raise ValueError(f"cannot save {type(net).__name__}; savable: {', '.join(sorted(_architectures()))}")
+    """Write `net` (a judge or a segmenter) and `config` (JSON-able metadata) to `folder`."""
+    net = getattr(net, "_orig_mod", net)  # torch.compile's wrapper would prefix every key
+    if not isinstance(net, tuple(EVALUATION_NETS.values())):
+        raise ValueError(f"cannot save {type(net).__name__}; savable: {', '.join(sorted(EVALUATION_NETS))}")
+    arch, kwargs = describe(net)
     clash = [k for k in _RESERVED_KEYS if k in config]
     if clash:
         raise ValueError(f"config may not set {clash}: save_net writes them from the network")
     folder = Path(folder)
+    document = {"name": folder.name, "networks": {ROLE: {"arch": arch, "kwargs": kwargs}}, **config}
+    json.dumps(document)  # fails before anything is written if config is not JSON-able
     folder.mkdir(parents=True, exist_ok=True)
-    document = {"architecture": names[type(net)], "kwargs": dict(net.init_kwargs), **config}
-    text = json.dumps(document, indent=2)  # fails before anything is written if config is not JSON-able
-    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    save_file(state, str(folder / WEIGHTS_NAME))
-    (folder / CONFIG_NAME).write_text(text + "\n")
-    log.info("saved %s to %s", document["architecture"], folder)
+    write_model_folder(folder, config=document, tensors=join_roles({ROLE: net.state_dict()}))
+    log.info("saved %s to %s", arch, folder)
     return folder
 
 
 def load_config(folder: Path) -> dict:
     """The folder's config.json as a dict."""
-    return json.loads((Path(folder) / CONFIG_NAME).read_text())
+    return json.loads((Path(folder) / CONFIG_FILE).read_text())
 
 
 def load_net(folder: Path, *, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """The network saved in `folder`, in eval mode on `device`, and its config."""
+    folder = Path(folder)
     config = load_config(folder)
-    archs = _architectures()
-    name = config.get("architecture")
-    if name not in archs:
-        raise ValueError(f"{folder}: unknown architecture {name!r}; valid: {', '.join(sorted(archs))}")
-    net = archs[name](**config["kwargs"])
-    net.load_state_dict(load_file(str(Path(folder) / WEIGHTS_NAME)))
+    if "networks" in config:
+        spec = config["networks"][ROLE]
+        name, kwargs = spec["arch"], spec["kwargs"]
+        state = split_by_role(read_tensors(folder))[0][ROLE]
+    else:  # the layout before the engine's format
+        name, kwargs = config.get("architecture"), config.get("kwargs", {})
+        state = load_file(str(folder / WEIGHTS_FILE))
+    if name not in EVALUATION_NETS:
+        raise ValueError(f"{folder}: unknown architecture {name!r}; valid: {', '.join(sorted(EVALUATION_NETS))}")
+    net = EVALUATION_NETS[name](**kwargs)
+    net.load_state_dict(state)
     return net.to(device).eval(), config

@@ -7,80 +7,18 @@ segmenter reads back as the input labels is drawing the right things in the righ
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.nets.checks import check_image_batch
-
-from .batches import as_uint8_images, cosine_lr, sample_crops, to_model_range
+from .batches import as_uint8_images, sample_crops, to_model_range
+from .fitting import fit_classifier
 from .metrics import confusion_matrix, scores_from_confusion
-from .netio import load_net, save_net  # noqa: F401  (the segmenter's save/load, shared with the judge)
+from .nets import SegmenterNet
 
 log = logging.getLogger(__name__)
-
-
-def _conv_bn_relu(cin: int, cout: int, kernel: int = 3) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-
-
-class _Up(nn.Module):
-    """Decoder step: squeeze the deeper features to the skip's width, upsample, add the skip, fuse.
-
-    Adding (not concatenating) the skip keeps the full-resolution convolutions narrow: on a CPU the
-    decoder would otherwise cost over twice the encoder.
-    """
-
-    def __init__(self, deep: int, skip: int) -> None:
-        super().__init__()
-        self.squeeze = nn.Sequential(*_conv_bn_relu(deep, skip, kernel=1))
-        self.fuse = nn.Sequential(*_conv_bn_relu(skip, skip))
-
-    def forward(self, deep: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        up = F.interpolate(self.squeeze(deep), size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.fuse(up + skip)
-
-
-class SegmenterNet(nn.Module):
-    """Photo in [-1, 1] (N x 3 x H x W, H and W multiples of 2**depth) -> N x num_classes x H x W logits.
-
-    A U-Net-shaped encoder-decoder with batch norm: two 3x3 convs per encoder level, max-pool down,
-    bilinear up with additive skips.
-    """
-
-    def __init__(
-        self,
-        *,
-        num_classes: int,  # output classes (labels to ignore are not counted)
-        in_channels: int = 3,  # photo channels
-        base_channels: int = 16,  # channels at full resolution; doubled per level
-        max_channels: int = 256,  # cap on the doubling, keeps the bottleneck's parameters in check
-        depth: int = 4,  # 2x downsamplings; inputs must be multiples of 2**depth
-    ) -> None:
-        super().__init__()
-        self.init_kwargs = dict(num_classes=num_classes, in_channels=in_channels, base_channels=base_channels,
-                                max_channels=max_channels, depth=depth)
-        self.in_channels = in_channels
-        self.multiple = 2**depth
-        widths = [min(base_channels * 2**i, max_channels) for i in range(depth + 1)]
-        cins = [in_channels] + widths[:-1]
-        self.down = nn.ModuleList(nn.Sequential(*_conv_bn_relu(cin, c), *_conv_bn_relu(c, c)) for cin, c in zip(cins, widths))
-        self.up = nn.ModuleList(_Up(widths[i + 1], widths[i]) for i in reversed(range(depth)))
-        self.head = nn.Conv2d(widths[0], num_classes, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, channels=self.in_channels, multiple=self.multiple)
-        skips = []
-        for i, block in enumerate(self.down):
-            x = block(x if i == 0 else F.max_pool2d(x, 2))
-            skips.append(x)
-        skips.pop()
-        for block in self.up:
-            x = block(x, skips.pop())
-        return self.head(x)
 
 
 def train_segmenter(
@@ -113,31 +51,14 @@ def train_segmenter(
         torch.manual_seed(seed)
         net = SegmenterNet(num_classes=num_classes, base_channels=base_channels).to(device)
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss(ignore_index=-100 if ignore_index is None else ignore_index)
+
+    def draw_batch() -> tuple[torch.Tensor, torch.Tensor]:
+        return sample_crops(images, targets, batch_size=batch_size, crop=crop, generator=generator)
+
     log.info("training segmenter: %d photos, %d classes, %d params, %d steps of %d x %dpx",
              len(images), num_classes, sum(p.numel() for p in net.parameters()), steps, batch_size, crop)
-    net.train()
-    start, running_loss, running_acc = time.time(), 0.0, 0.0
-    for step in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = cosine_lr(step, steps=steps, lr=lr)
-        x, y = sample_crops(images, targets, batch_size=batch_size, crop=crop, generator=generator)
-        x, y = x.to(device), y.to(device)
-        logits = net(x)
-        loss = loss_fn(logits, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        running_loss += loss.item()
-        keep = y != ignore_index if ignore_index is not None else torch.ones_like(y, dtype=torch.bool)
-        running_acc += (logits.argmax(1) == y)[keep].float().mean().item() if keep.any() else 0.0
-        if (step + 1) % log_every == 0 or step + 1 == steps:
-            n = (step % log_every) + 1
-            log.info("segmenter step %d/%d  loss %.3f  pixel acc %.3f  (%.0f s)", step + 1, steps,
-                     running_loss / n, running_acc / n, time.time() - start)
-            running_loss, running_acc = 0.0, 0.0
-    return net.eval()
+    return fit_classifier(net, draw_batch=draw_batch, steps=steps, lr=lr, device=device, ignore_index=ignore_index,
+                          name="segmenter", accuracy_name="pixel acc", log_every=log_every)
 
 
 @torch.no_grad()

@@ -1,25 +1,25 @@
-"""Family trainers by name.
+"""Family trainers by name, derived from the family registry (engine/families.py).
 
-Adding a family: write its config dataclass (trainers/config.py), subclass `FamilyTrainer`
-(base.py; pix2pix.py is the shortest example) in its own module here, and register it below.
+A family's descriptor names its trainer ("trainers.families.pix2pix:Pix2PixTrainer"); the
+trainer module holds the family's config dataclass (`config_class`) beside the `FamilyTrainer`
+subclass (base.py; pix2pix.py is the shortest example).
 """
 from __future__ import annotations
 
-from .base import FamilyTrainer
-from .bicyclegan import BicycleGANTrainer
-from .cyclegan import CycleGANTrainer
-from .pix2pix import Pix2PixTrainer
-from .spade import SPADETrainer
+import engine.families
 
-TRAINERS: dict[str, type[FamilyTrainer]] = {
-    "pix2pix": Pix2PixTrainer,
-    "cyclegan": CycleGANTrainer,
-    "spade": SPADETrainer,
-    "bicyclegan": BicycleGANTrainer,
-}
+from .base import FamilyTrainer
 
 
 def trainer_class(family: str) -> type[FamilyTrainer]:
-    if family not in TRAINERS:
-        raise ValueError(f"unknown family {family!r}; valid: {', '.join(TRAINERS)}")
-    return TRAINERS[family]
+    try:
+        spec = engine.families.family_spec(family)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return spec.trainer_class()
+
+
+def __getattr__(name: str) -> object:
+    if name == "TRAINERS":  # family -> trainer class, as registered now
+        return {family: trainer_class(family) for family in engine.families.FAMILIES}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

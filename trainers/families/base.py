@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from engine.contract import InputContract, PaletteEntry
-from engine.nets import build_network
 from engine.labels import encode_labels
+from engine.nets import Network, build_network
 
 from ..config import TrainConfig
 from ..data.augment import to_model_range
@@ -24,6 +24,8 @@ from ..pretrained.terms import PretrainedTerms
 
 class FamilyTrainer:
     task: str = ""
+    config_class: type[TrainConfig] = TrainConfig  # the family's settings (a dataclass beside its trainer)
+    min_batch: int = 1  # the smallest batch a step takes
 
     def __init__(self, cfg: TrainConfig, *, device: torch.device) -> None:
         self.cfg = cfg
@@ -100,7 +102,8 @@ class FamilyTrainer:
         """Columns of the sample grid, each N x 3 x H x W in [-1, 1]."""
         raise NotImplementedError
 
-    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
+    def export_networks(self) -> dict[str, Network]:
+        """role -> the network to ship (it describes itself: engine.nets.describe)."""
         raise NotImplementedError
 
     def export_extras(self, data: object) -> tuple[dict[str, torch.Tensor], dict]:
@@ -155,8 +158,8 @@ def init_weights(net: nn.Module, *, gain: float = 0.02, kind: str = "normal") ->
     return net
 
 
-def imagenet_unet(*, in_channels: int, ngf: int, nz: int = 0) -> tuple[str, dict, nn.Module]:
-    """(arch, kwargs, module) of a lite_unet generator whose encoder starts from ImageNet
-    EfficientNet-Lite0 and whose decoder (taking z where nz > 0) is initialised as the pix2pix code does."""
+def imagenet_unet(*, in_channels: int, ngf: int, nz: int = 0) -> Network:
+    """A lite_unet generator whose encoder starts from ImageNet EfficientNet-Lite0 and whose decoder
+    (taking z where nz > 0) is initialised as the pix2pix code does."""
     kwargs = dict(in_channels=in_channels, out_channels=3, ngf=ngf, variant="lite0", **({"nz": nz} if nz else {}))
-    return "lite_unet", kwargs, start_from_imagenet(init_weights(build_network("lite_unet", **kwargs)), variant="lite0")
+    return start_from_imagenet(init_weights(build_network("lite_unet", **kwargs)), variant="lite0")

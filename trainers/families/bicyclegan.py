@@ -20,14 +20,15 @@ The KL term is averaged over the half batch (summed in the original; equal at ba
 from __future__ import annotations
 
 import math
+import typing
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from engine.nets import ResnetEncoder, UnetGenerator
+from engine.nets import Network, ResnetEncoder, UnetGenerator
 
-from ..config import BicycleGANConfig
+from ..config import TrainConfig
 from ..discriminators import MultiscaleDiscriminator
 from ..losses import gan_loss, kl_divergence, reparameterize
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
@@ -49,7 +50,33 @@ def encoder_blocks(crop_size: int) -> int:
     return max(1, int(math.log2(crop_size)) - 4)
 
 
+@dataclass
+class BicycleGANConfig(TrainConfig):
+    input_kind: str = "sketch"
+    generator: str = "unet"  # unet (the paper's, z at every encoder level) | lite0_unet (ImageNet EfficientNet-Lite0 encoder, z at every decoder level)
+    ngf: int = 64
+    ndf: int = 64
+    nef: int = 64
+    nz: int = 8
+    num_downs: int = 8
+    norm: str = "instance"
+    upsample: str = "transpose"  # U-Net decoder: "transpose" (paper) or "resize" (nearest 2x + 3x3 conv)
+    n_layers_d: int = 3
+    lambda_l1: float = 10.0
+    lambda_kl: float = 0.01
+    lambda_z: float = 0.5
+    conditional_d: bool = False  # D and D2 see the input beside the photo (the original's --conditional_D), so
+    # random-z renders are judged against the drawn lines, not only for looking like cats
+    gan_mode: str = "lsgan"
+    lr: float = 2e-4
+    beta1: float = 0.5
+
+    family: typing.ClassVar[str] = "bicyclegan"
+
+
 class BicycleGANTrainer(FamilyTrainer):
+    config_class = BicycleGANConfig
+    min_batch = 2  # every batch is split: one half encoded, one with random z
     task = "multimodal image-to-image translation (BicycleGAN)"
 
     def __init__(self, cfg: BicycleGANConfig, *, device: torch.device) -> None:
@@ -60,18 +87,17 @@ class BicycleGANTrainer(FamilyTrainer):
                 f"even and at least 2; got {cfg.batch_size}"
             )
         if cfg.generator == "unet":
-            self.g_arch, self.g_kwargs = "unet", dict(
+            self.G = init_weights(UnetGenerator(
                 in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm,
                 dropout=False, nz=cfg.nz, inject_z="all", upsample=cfg.upsample,
-            )
-            self.G = init_weights(UnetGenerator(**self.g_kwargs), kind="xavier").to(device)
+            ), kind="xavier").to(device)
         elif cfg.generator == "lite0_unet":
-            self.g_arch, self.g_kwargs, self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf, nz=cfg.nz)
-            self.G = self.G.to(device)
+            self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf, nz=cfg.nz).to(device)
         else:
             raise ValueError(f"generator must be unet or lite0_unet, got {cfg.generator!r}")
-        self.e_kwargs = dict(in_channels=3, nz=cfg.nz, ndf=cfg.nef, n_blocks=encoder_blocks(cfg.crop_size), norm=cfg.norm)
-        self.E = init_weights(ResnetEncoder(**self.e_kwargs), kind="xavier").to(device)
+        self.E = init_weights(
+            ResnetEncoder(in_channels=3, nz=cfg.nz, ndf=cfg.nef, n_blocks=encoder_blocks(cfg.crop_size), norm=cfg.norm), kind="xavier"
+        ).to(device)
         # Each discriminator is two PatchGANs (full and half size), as the original's basic_256_multi.
         d_channels = 3 + (self.input_channels() if cfg.conditional_d else 0)
         d_kwargs = dict(
@@ -167,5 +193,5 @@ class BicycleGANTrainer(FamilyTrainer):
     def contract_extras(self) -> dict:
         return {"nz": self.cfg.nz, "encoder": True}
 
-    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
-        return {"G": (self.g_arch, self.g_kwargs, self.G), "E": ("resnet_encoder", self.e_kwargs, self.E)}
+    def export_networks(self) -> dict[str, Network]:
+        return {"G": self.G, "E": self.E}

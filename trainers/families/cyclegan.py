@@ -17,21 +17,47 @@ the batch swapped for history), with its loss halved. Order per step: G update (
 from __future__ import annotations
 
 import itertools
+import typing
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.nets import ResnetGenerator
+from engine.nets import Network, ResnetGenerator
 
-from ..config import CycleGANConfig
+from ..config import TrainConfig
 from ..discriminators import PatchDiscriminator
 from ..image_pool import ImagePool
 from ..losses import gan_loss
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 
+@dataclass
+class CycleGANConfig(TrainConfig):
+    layout: str = "unaligned"
+    generator: str = "resnet"  # resnet (the paper's) | lite0_unet (encoder: ImageNet EfficientNet-Lite0, fine-tuned; ngf sizes the decoder)
+    ngf: int = 64
+    ndf: int = 64
+    n_blocks: int = 9
+    n_layers_d: int = 3
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5  # times lambda_cycle, as in the original
+    pool_size: int = 50
+    gan_mode: str = "lsgan"
+    lr: float = 2e-4
+    beta1: float = 0.5
+    domain_names: list = field(default_factory=lambda: ["A", "B"])
+
+    family: typing.ClassVar[str] = "cyclegan"
+    # Size-free networks (ResNet generators, PatchGANs): a run may go on at larger crops, e.g. a
+    # 128 px run finished at the paper's 286 -> 256. A fine-tune may also re-weight the losses
+    # (the same networks and optimiser state carry over).
+    changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ("load_size", "crop_size", "lambda_cycle", "lambda_identity")
+
+
 class CycleGANTrainer(FamilyTrainer):
+    config_class = CycleGANConfig
     task = "unpaired image-to-image translation (CycleGAN)"
 
     def __init__(self, cfg: CycleGANConfig, *, device: torch.device) -> None:
@@ -60,11 +86,9 @@ class CycleGANTrainer(FamilyTrainer):
     def _generator(self) -> nn.Module:
         cfg = self.cfg
         if cfg.generator == "resnet":
-            self.g_arch, self.g_kwargs = "resnet", dict(in_channels=3, out_channels=3, ngf=cfg.ngf, n_blocks=cfg.n_blocks, norm="instance", dropout=False)
-            return init_weights(ResnetGenerator(**self.g_kwargs))
+            return init_weights(ResnetGenerator(in_channels=3, out_channels=3, ngf=cfg.ngf, n_blocks=cfg.n_blocks, norm="instance", dropout=False))
         if cfg.generator == "lite0_unet":
-            self.g_arch, self.g_kwargs, net = imagenet_unet(in_channels=3, ngf=cfg.ngf)
-            return net
+            return imagenet_unet(in_channels=3, ngf=cfg.ngf)
         raise ValueError(f"generator must be resnet or lite0_unet, got {cfg.generator!r}")
 
     def _d_loss(self, d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -144,8 +168,8 @@ class CycleGANTrainer(FamilyTrainer):
         a, b = self.cfg.domain_names
         return {"directions": {"AtoB": f"{a} → {b}", "BtoA": f"{b} → {a}"}, "any_resolution": True}
 
-    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
-        return {"G_AtoB": (self.g_arch, self.g_kwargs, self.G_AtoB), "G_BtoA": (self.g_arch, self.g_kwargs, self.G_BtoA)}
+    def export_networks(self) -> dict[str, Network]:
+        return {"G_AtoB": self.G_AtoB, "G_BtoA": self.G_BtoA}
 
     def extra_state(self) -> dict:
         return {"pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict()}

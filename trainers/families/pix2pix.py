@@ -5,31 +5,52 @@ fake (x, G(x)) with the loss halved, G on fooling D plus lambda_l1 * |y - G(x)|.
 """
 from __future__ import annotations
 
+import typing
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from engine.nets import build_network
+from engine.nets import Network, UnetGenerator
 
-from ..config import Pix2PixConfig
+from ..config import TrainConfig
 from ..discriminators import PatchDiscriminator
 from ..losses import gan_loss
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 
+@dataclass
+class Pix2PixConfig(TrainConfig):
+    generator: str = "unet"  # unet (the paper's) | lite0_unet (encoder: ImageNet EfficientNet-Lite0, fine-tuned; ngf sizes the decoder)
+    ngf: int = 64
+    ndf: int = 64
+    num_downs: int = 8  # U-Net levels (8 for 256 px)
+    norm: str = "batch"
+    dropout: bool = True
+    upsample: str = "transpose"  # U-Net decoder: "transpose" (paper) or "resize" (nearest 2x + 3x3 conv)
+    n_layers_d: int = 3  # 3: the 70x70 PatchGAN
+    lambda_l1: float = 100.0
+    gan_mode: str = "vanilla"
+    lr: float = 2e-4
+    beta1: float = 0.5
+    label_encoding: str = "onehot"
+
+    family: typing.ClassVar[str] = "pix2pix"
+
+
 class Pix2PixTrainer(FamilyTrainer):
+    config_class = Pix2PixConfig
     task = "image-to-image translation (pix2pix)"
 
     def __init__(self, cfg: Pix2PixConfig, *, device: torch.device) -> None:
         super().__init__(cfg, device=device)
         if cfg.generator == "unet":
-            self.g_arch, self.g_kwargs = "unet", dict(
+            self.G = init_weights(UnetGenerator(
                 in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout,
                 upsample=cfg.upsample,
-            )
-            self.G = init_weights(build_network(self.g_arch, **self.g_kwargs))
+            ))
         elif cfg.generator == "lite0_unet":
-            self.g_arch, self.g_kwargs, self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf)
+            self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf)
         else:
             raise ValueError(f"generator must be unet or lite0_unet, got {cfg.generator!r}")
         self.G = self.G.to(device)
@@ -92,5 +113,5 @@ class Pix2PixTrainer(FamilyTrainer):
         self.G.train()
         return [self.preview_input(batch["input"]), fake, batch["target"].float() / 127.5 - 1.0]
 
-    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
-        return {"G": (self.g_arch, self.g_kwargs, self.G)}
+    def export_networks(self) -> dict[str, Network]:
+        return {"G": self.G}

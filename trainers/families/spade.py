@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import logging
 import math
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from engine.nets import ConvStyleEncoder, SPADEGenerator
+from engine.nets import ConvStyleEncoder, Network, SPADEGenerator, build_network, describe
+from engine.nets.spade import UPSAMPLING_LAYERS
 
-from ..config import SPADEConfig
+from ..config import TrainConfig
 from ..data.augment import to_model_range
 from ..dataset import crop_width, load_training_set
 from ..discriminators import MultiscaleDiscriminator
@@ -41,7 +44,7 @@ from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
 logger = logging.getLogger(__name__)
 
 UPSAMPLING = "normal"  # 5 upsamplings: the trunk starts at 1/32 of the training size
-GRID = 2**5
+GRID = 2 ** UPSAMPLING_LAYERS[UPSAMPLING]
 BETAS = (0.0, 0.999)
 
 
@@ -50,17 +53,45 @@ def encoder_input_size(crop_size: int) -> int:
     return min(256, max(32, 2 ** math.ceil(math.log2(crop_size))))
 
 
-def fold_spectral_norm(fresh: nn.Module, trained: nn.Module) -> nn.Module:
-    """`fresh` (same architecture, spectral norm on) with `trained`'s weights, spectral norm folded
-    into plain weights as in eval mode (weight_orig / sigma from the stored u, v)."""
+def fold_spectral_norm(trained: Network) -> Network:
+    """A copy of `trained` (built with spectral norm) with the norm folded into plain weights as in
+    eval mode (weight_orig / sigma from the stored u, v): the same network built without it."""
+    arch, kwargs = describe(trained)
+    fresh = build_network(arch, **kwargs)
     fresh.load_state_dict(trained.state_dict())
     for module in fresh.modules():
         if hasattr(module, "weight_orig"):
             nn.utils.remove_spectral_norm(module)
+    fresh.init_kwargs = {**kwargs, "spectral_norm": False}  # what it now is
     return fresh.to(next(trained.parameters()).device).eval()
 
 
+@dataclass
+class SPADEConfig(TrainConfig):
+    layout: str = "labeled"
+    input_kind: str = "labels"
+    ngf: int = 64
+    ndf: int = 64
+    z_dim: int = 256
+    num_d: int = 2  # discriminator scales
+    n_layers_d: int = 4
+    param_free_norm: str = "batch"
+    label_hidden: int = 128  # width of the label MLP inside every SPADE norm (paper: 128); most of G's cost at full resolution
+    lambda_feat: float = 10.0
+    lambda_kl: float = 0.05
+    lambda_vgg: float = 10.0
+    vgg_weights: str = ""  # VGG19 safetensors for the perceptual loss; off when empty (nothing downloads)
+    lr_g: float = 1e-4
+    lr_d: float = 4e-4
+    aspect: float = 1.0  # width / height of training crops (camvid: 4/3)
+    style_components: int = 8  # principal style directions shipped for sliders
+    style_presets: int = 6  # cluster centres of training styles shipped as presets
+
+    family: typing.ClassVar[str] = "spade"
+
+
 class SPADETrainer(FamilyTrainer):
+    config_class = SPADEConfig
     task = "semantic image synthesis with style (SPADE)"
 
     def __init__(self, cfg: SPADEConfig, *, device: torch.device) -> None:
@@ -71,15 +102,13 @@ class SPADETrainer(FamilyTrainer):
         if height % GRID or width % GRID:
             raise ValueError(f"SPADE needs crops whose sides are multiples of {GRID}; crop_size x aspect gives {height}x{width}")
         n_classes = self.input_channels()
-        self.g_kwargs = dict(
+        self.G = init_weights(SPADEGenerator(
             label_channels=n_classes, ngf=cfg.ngf, z_dim=cfg.z_dim, num_upsampling_layers=UPSAMPLING, use_vae=True,
             spectral_norm=True, param_free_norm=cfg.param_free_norm, hidden=cfg.label_hidden, base_height=height // GRID, base_width=width // GRID,
-        )
-        self.e_kwargs = dict(
+        ), kind="xavier").to(device)
+        self.E = init_weights(ConvStyleEncoder(
             in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=encoder_input_size(height), spectral_norm=True, norm="instance"
-        )
-        self.G = init_weights(SPADEGenerator(**self.g_kwargs), kind="xavier").to(device)
-        self.E = init_weights(ConvStyleEncoder(**self.e_kwargs), kind="xavier").to(device)
+        ), kind="xavier").to(device)
         # SPADE's n_layers_D counts the strided convs plus the stride-1 one (4: three middle layers);
         # PatchDiscriminator's n_layers counts the middle layers, like pix2pix's.
         self.D = init_weights(
@@ -167,10 +196,8 @@ class SPADETrainer(FamilyTrainer):
     def contract_extras(self) -> dict:
         return {"nz": self.cfg.z_dim, "style": True, "encoder": True}
 
-    def export_networks(self) -> dict[str, tuple[str, dict, nn.Module]]:
-        g = fold_spectral_norm(SPADEGenerator(**self.g_kwargs), self.networks["G"])
-        e = fold_spectral_norm(ConvStyleEncoder(**self.e_kwargs), self.networks["E"])
-        return {"G": ("spade", {**self.g_kwargs, "spectral_norm": False}, g), "E": ("conv_style_encoder", {**self.e_kwargs, "spectral_norm": False}, e)}
+    def export_networks(self) -> dict[str, Network]:
+        return {"G": fold_spectral_norm(self.networks["G"]), "E": fold_spectral_norm(self.networks["E"])}
 
     @torch.no_grad()
     def encode_photos(self, photos: torch.Tensor, *, chunk: int = 16) -> torch.Tensor:

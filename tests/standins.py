@@ -1,10 +1,12 @@
 """Stand-in models: randomly initialised networks with the studio's five model names and contracts.
 
-For tests, benchmarks and trying the app before the real weights are trained. They make noise,
-not cats. "tiny" models are a few hundred KB and run in milliseconds; "full" ones have the real
-architectures (random weights), for measuring realistic latency.
+Test and benchmark tooling (the app's benchmarks borrow it for --standins), and a way to try the
+app before the real weights are trained. They make noise, not cats. "tiny" models are a few
+hundred KB and run in milliseconds; "full" ones have each family's paper-size networks (random
+weights), for measuring realistic latency. The networks are the families' own
+(engine/families.py); the names, contracts and palettes are the studio's.
 
-    python -m app.standins --out /tmp/ganvas-weights [--scale tiny|full]
+    python tests/standins.py --out /tmp/ganvas-weights [--scale tiny|full]
     GANVAS_WEIGHTS_DIR=/tmp/ganvas-weights python app.py
 """
 from __future__ import annotations
@@ -24,12 +26,15 @@ from pathlib import Path
 
 import torch
 
-from engine import InputContract, PaletteEntry, save_model
-from engine.manifest import upsert_entry
-from engine.nets import build_network
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, or imported by the app's benchmarks
+    sys.path.insert(0, str(ROOT))
 
-from .models import FACADE, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA
-from .palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE
+from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE  # noqa: E402
+from app.models import FACADE, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA  # noqa: E402
+from engine import InputContract, PaletteEntry, save_model, upsert_entry  # noqa: E402
+from engine.families import family_spec  # noqa: E402
+from engine.nets import build_network  # noqa: E402
 
 SCALES = ("tiny", "full")
 
@@ -39,12 +44,10 @@ def _palette(pairs: list) -> tuple[PaletteEntry, ...]:
 
 
 def _specs(scale: str) -> dict[str, dict]:
-    """name -> family, task, contract, networks {role: (arch, kwargs)}, extras."""
+    """name -> family, task, contract, extras (the networks are the family's own at this scale)."""
     tiny = scale == "tiny"
     size = 64 if tiny else 256
-    unet = dict(ngf=8, num_downs=6) if tiny else dict(ngf=64, num_downs=8)
     z_dim = 16 if tiny else 256
-    spade = dict(ngf=8, hidden=16, base_height=2, base_width=2) if tiny else dict(ngf=64, hidden=128, base_height=8, base_width=8)
     k = 3
     g = torch.Generator().manual_seed(0)
     street_extras = {
@@ -58,31 +61,21 @@ def _specs(scale: str) -> dict[str, dict]:
             family="pix2pix",
             task="sketch -> cat photo",
             contract=InputContract(kind="sketch", size=size, channels=1),
-            networks={"G": ("unet", dict(in_channels=1, **unet))},
         ),
         VARIATIONS: dict(
             family="bicyclegan",
             task="sketch -> many cat photos",
             contract=InputContract(kind="sketch", size=size, channels=1, nz=8, encoder=True),
-            networks={
-                "G": ("unet", dict(in_channels=1, nz=8, norm="instance", dropout=False, **unet)),
-                "E": ("resnet_encoder", dict(nz=8, ndf=8 if tiny else 64, n_blocks=2 if tiny else 4)),
-            },
         ),
         FACADE: dict(
             family="pix2pix",
             task="facade label map -> facade photo",
             contract=InputContract(kind="labels", size=size, channels=12, palette=_palette(DEFAULT_FACADE_PALETTE)),
-            networks={"G": ("unet", dict(in_channels=12, **unet))},
         ),
         STREET: dict(
             family="spade",
             task="street label map -> street photo",
             contract=InputContract(kind="labels", size=size, channels=12, palette=_palette(DEFAULT_STREET_PALETTE), blank_class=11, nz=z_dim, style=True, encoder=True),
-            networks={
-                "G": ("spade", dict(label_channels=12, z_dim=z_dim, **spade)),
-                "E": ("conv_style_encoder", dict(z_dim=z_dim, ndf=8 if tiny else 64, input_size=32 if tiny else 256)),
-            },
             extras=street_extras,
             extra_config={"style_preset_names": ["sunny", "overcast"]},
         ),
@@ -90,10 +83,6 @@ def _specs(scale: str) -> dict[str, dict]:
             family="cyclegan",
             task="horse <-> zebra",
             contract=InputContract(kind="photo", size=size, any_resolution=True, directions={"AtoB": "horse → zebra", "BtoA": "zebra → horse"}),
-            networks={
-                "G_AtoB": ("resnet", dict(ngf=8 if tiny else 64, n_blocks=2 if tiny else 9)),
-                "G_BtoA": ("resnet", dict(ngf=8 if tiny else 64, n_blocks=2 if tiny else 9)),
-            },
         ),
     }
 
@@ -111,7 +100,8 @@ def write_standins(weights: Path, *, scale: str = "tiny", names: Iterable[str] =
     for name in list(names) + sorted(register_only):
         spec = specs[name]
         torch.manual_seed(0)
-        nets = {role: (arch, kwargs, build_network(arch, **kwargs)) for role, (arch, kwargs) in spec["networks"].items()}
+        networks = family_spec(spec["family"]).networks(spec["contract"], "tiny" if scale == "tiny" else "paper")
+        nets = {role: build_network(arch, **kwargs) for role, (arch, kwargs) in networks.items()}
         folder = weights / name
         files = save_model(folder, name=name, family=spec["family"], task=spec["task"], contract=spec["contract"], networks=nets, extras=spec.get("extras"), extra_config=spec.get("extra_config"))
         entry = {
@@ -131,8 +121,6 @@ def write_standins(weights: Path, *, scale: str = "tiny", names: Iterable[str] =
         upsert_entry(entry, path=weights / "manifest.json")
     return weights
 
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
