@@ -1,7 +1,7 @@
 """A toy model family, whole: what adding a fifth family to GANvas takes, in one file here.
 
 In the project the two halves live apart: the network and `register_family` in engine/nets/toy.py
-(and an import line in engine/nets/__init__.py), the config and trainer in
+(engine/nets imports every module of its folder), the config and trainer in
 trainers/families/toy.py; then a recipe in trainers/recipes/ and, once trained and exported, a
 manifest entry. Nothing else names a family: the engine's loading and conversion, both
 benchmarks, the trainers' command line and the tests' tiny models all read the registry.

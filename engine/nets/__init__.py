@@ -1,14 +1,19 @@
 """GANvas networks: `Network` modules built from typed keyword arguments, registered by name.
 
 `build_network(arch, **kwargs)` is the one place a config's architecture name becomes a module.
-Adding a network: write it in its own file as a `Network` subclass decorated with
+Adding a network: write it in its own file here as a `Network` subclass decorated with
 `@register_network("name")`, with the mappers of any official layout it mirrors beside it
-(official.py), and import the file below. A model family is registered beside its generator
+(official.py). Every module of this package is imported below, so that is all: the file's
+registrations happen on `import engine`. A model family is registered beside its generator
 (engine/families.py says how).
 """
 from __future__ import annotations
 
-from . import encoders, lite_unet, resnet, spade, unet  # noqa: F401  (each registers what it defines)
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):  # each registers what it defines
+    importlib.import_module(f"{__name__}.{_module.name}")
 from .base import ARCHITECTURES, Network, build_network, describe
 from .encoders import ConvStyleEncoder, ResnetEncoder
 from .lite_unet import LiteUnetGenerator
