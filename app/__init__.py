@@ -1,8 +1,9 @@
 """GANvas studio: the Gradio app over the engine (start it with app.py at the top level).
 
 - `cli`: flags, Space binding, launch; `ui`: the page; one `tab_*` module per workflow;
-  `paint_canvas` (+ `static/`): the live canvas; `label_painter`: the facade and street painters'
-  shared parts; `widgets`: shared event options, banners; `downloads`: outputs as named files;
+  `paint_canvas` (+ `static/`): the live canvas; `painters`: the label painter with its two
+  settings, facade and street; `label_painter`: the page parts both painter tabs share;
+  `widgets`: shared event options, banners; `downloads`: outputs as named files;
   `model_words`, `metric_words`, `model_samples`, `style_words`: what the page says about models.
 - `handlers`, `street_handlers`: the events (UI values in, output and a status line out; they
   never raise), on models from `models` (lazy, cached, thread-safe loading).

@@ -25,9 +25,9 @@ from . import canvas as cv
 from . import seeds as sd
 from .errors import report
 from .examples import LAYOUTS, sketch_examples
-from .drawings.facade_layouts import facade_layout, palette_ids
+from .drawings.facade_layouts import palette_ids
 from .models import FACADE, HUB, SKETCH, VARIATIONS, ZEBRA
-from .drawings.palettes import DEFAULT_FACADE_PALETTE, display_palette, palette_of
+from .drawings.palettes import display_palette, palette_of
 from .uploads import load_upload
 
 logger = logging.getLogger(__name__)
@@ -258,16 +258,6 @@ def render_facade_batch(canvases: list) -> tuple[list, list]:
     return render_labels(FACADE, canvases, size=FACADE_CANVAS)
 
 
-def facade_random(seed: object = None) -> tuple[dict, int, str]:
-    """A procedural facade layout for the seed (a new seed when empty) -> (canvas, seed, status)."""
-    try:
-        s = sd.seed_or_new(seed)
-        ids = facade_layout(s, size=FACADE_CANVAS)
-        return layout_canvas_value(FACADE, DEFAULT_FACADE_PALETTE, "facade", ids, FACADE_CANVAS), s, f"layout seed {s}"
-    except Exception as exc:
-        return gr.skip(), gr.skip(), report(exc, where="facade layout")
-
-
 def label_upload(name: str, default: list, payload: object, size: tuple[int, int]) -> tuple[dict, str]:
     """An uploaded label map, snapped to the palette (JPEG seams and antialiasing cleaned)."""
     try:
@@ -280,10 +270,6 @@ def label_upload(name: str, default: list, payload: object, size: tuple[int, int
         return label_canvas_value(name, default, ids, size), f"✓ label map snapped to the palette: {found}"
     except Exception as exc:
         return gr.skip(), report(exc, where=f"{name} label upload")
-
-
-def facade_upload(payload: object) -> tuple[dict, str]:
-    return label_upload(FACADE, DEFAULT_FACADE_PALETTE, payload, FACADE_CANVAS)
 
 
 # ----- Horse <-> Zebra ------------------------------------------------------------------------

@@ -1,37 +1,19 @@
-"""The label painter shared by the facade and street tabs: the canvas with its named palette, a
-random procedural layout with its seed, a label-map upload and the example layouts of assets/.
+"""The label painter's page, shared by the facade and street tabs (painters.py holds the painter
+and its two settings): the canvas with its named palette, a random procedural layout with its
+seed, a label-map upload and the example layouts of assets/.
 
 `canvas_column` builds the canvas side; `extras_row` the layouts, upload and examples under it
 (below the output on a phone); `wire` connects them. The tabs add their own outputs and controls.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import gradio as gr
 
 from . import handlers as h
 from .examples import layout_examples, thumbnails
-from .paint_canvas import PaintClass, paint_canvas
+from .paint_canvas import paint_canvas
+from .painters import LabelPainter
 from .widgets import UiOptions, action
-
-
-@dataclass(frozen=True)
-class LabelPainter:
-    model: str  # manifest name of the model that renders the map
-    default_palette: list  # (name, rgb) pairs used until the model's contract is known
-    kind: str  # "facade" or "street": the layout family of examples.LAYOUTS
-    size: tuple[int, int]  # canvas (width, height)
-    random_layout: Callable  # seed or None -> (canvas value, seed, status)
-    upload: Callable  # upload payload -> (canvas value, status)
-
-    def classes(self) -> list[PaintClass]:
-        return [PaintClass(name, rgb) for name, rgb in h.painter_palette(self.model, self.default_palette)]
-
-    def example(self, index: int) -> dict:
-        ids = layout_examples(self.kind)[index].picture
-        return h.layout_canvas_value(self.model, self.default_palette, self.kind, ids, self.size)
 
 
 def canvas_column(painter: LabelPainter) -> gr.HTML:
@@ -57,7 +39,7 @@ def extras_row(painter: LabelPainter) -> dict:
             upload = gr.Image(label="Upload a label map (colours are snapped to the palette)", type="filepath", sources=["upload", "clipboard"], height=140, elem_id=f"{noun}-upload")
             upload_status = gr.Markdown(elem_id=f"{noun}-upload-status")
         with gr.Column():
-            colour = h.layout_colours(painter.model, painter.default_palette, painter.kind)
+            colour = painter.colours()
             gallery = gr.Gallery(thumbnails(layout_examples(noun), colour, tag=f"{noun}s"), label=f"Example {noun}s (drawn by code: assets/{noun}s) — pick one to load it", columns=4, height=230, allow_preview=False, object_fit="contain", elem_id=f"{noun}-examples")
     return {"random": random_btn, "seed": seed, "upload": upload, "upload_status": upload_status, "examples": gallery}
 

@@ -15,10 +15,8 @@ from PIL import Image
 
 from . import seeds as sd
 from .errors import report
-from .handlers import label_upload, layout_canvas_value, ok, render_labels
+from .handlers import ok, render_labels
 from .models import HUB, STREET
-from .drawings.palettes import DEFAULT_STREET_PALETTE
-from .drawings.street_layouts import street_layout
 from .style_words import described_space
 from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_labels, preset_vector, slider_labels, steer, style_space
 from .uploads import load_upload
@@ -91,18 +89,6 @@ def render_street_batch(canvases: list, sources: list, seeds: list, presets: lis
     for i, image, status in zip(todo, images, done):
         outputs[i], statuses[i] = image, status
     return outputs, statuses
-
-
-def street_random(seed: object = None) -> tuple[dict, int, str]:
-    try:
-        s = sd.seed_or_new(seed)
-        return layout_canvas_value(STREET, DEFAULT_STREET_PALETTE, "street", street_layout(s, size=STREET_CANVAS), STREET_CANVAS), s, f"layout seed {s}"
-    except Exception as exc:
-        return gr.skip(), gr.skip(), report(exc, where="street layout")
-
-
-def street_upload(payload: object) -> tuple[dict, str]:
-    return label_upload(STREET, DEFAULT_STREET_PALETTE, payload, STREET_CANVAS)
 
 
 def street_style_photo(payload: object) -> tuple:

@@ -7,12 +7,10 @@ from . import handlers as h
 from . import label_painter as lp
 from .downloads import named_outputs
 from .models import FACADE
-from .drawings.palettes import DEFAULT_FACADE_PALETTE
+from .painters import FACADE_PAINTER
 from .widgets import UiOptions, render_on_canvas, status_banner
 
-PAINTER = lp.LabelPainter(
-    model=FACADE, default_palette=DEFAULT_FACADE_PALETTE, kind="facade", size=h.FACADE_CANVAS, random_layout=h.facade_random, upload=h.facade_upload
-)
+PAINTER = FACADE_PAINTER
 
 
 def build(options: UiOptions) -> dict:

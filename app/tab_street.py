@@ -7,14 +7,12 @@ from . import label_painter as lp
 from . import street_handlers as sh
 from .downloads import named_outputs
 from .models import STREET
-from .drawings.palettes import DEFAULT_STREET_PALETTE
+from .painters import STREET_PAINTER
 from .styles import MAX_SLIDERS
 from .widgets import UiOptions, action, render_on_canvas, status_banner
 
 
-PAINTER = lp.LabelPainter(
-    model=STREET, default_palette=DEFAULT_STREET_PALETTE, kind="street", size=sh.STREET_CANVAS, random_layout=sh.street_random, upload=sh.street_upload
-)
+PAINTER = STREET_PAINTER
 
 
 def build(options: UiOptions) -> dict:

@@ -23,6 +23,7 @@ from app.cli import parse_args, server_address, ui_options
 from app.errors import describe
 from app.drawings.facade_layouts import FACADE_CLASSES, colorize, facade_layout, palette_for
 from app.model_cards import models_markdown
+from app.painters import FACADE_PAINTER, STREET_PAINTER
 from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA, ModelHub, ModelUnavailable
 from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
 from standins import write_standins
@@ -249,7 +250,7 @@ def test_bad_uploads_give_a_message(standins, tmp_path):
     animated = tmp_path / "anim.gif"
     frames = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
     frames[0].save(animated, save_all=True, append_images=frames[1:])
-    _, status = h.facade_upload({"path": str(animated)})
+    _, status = FACADE_PAINTER.upload({"path": str(animated)})
     assert status.startswith("⚠") and "animated" in status
     huge = tmp_path / "huge.png"
     Image.new("L", (5000, 4000)).save(huge)
@@ -292,13 +293,13 @@ def test_variations_lock_reroll_and_morph(standins):
 
 
 def test_facade_layout_upload_and_render(standins, tmp_path):
-    value, seed, status = h.facade_random(11)
+    value, seed, status = FACADE_PAINTER.random_layout(11)
     assert seed == 11 and "11" in status
     image, status = h.render_facade(value)
     assert image is not None and status.startswith("✓")
     jpeg = tmp_path / "labels.jpg"
     Image.fromarray(colorize(facade_layout(2), FACADE_CLASSES, DEFAULT_FACADE_PALETTE)).save(jpeg, quality=85, subsampling=0)
-    value, status = h.facade_upload({"path": str(jpeg)})
+    value, status = FACADE_PAINTER.upload({"path": str(jpeg)})
     assert "window" in status
     shown = [rgb for _, rgb in display_palette(DEFAULT_FACADE_PALETTE)]  # the canvas shows these
     ids = cv.labels_from_canvas(value, shown)
@@ -312,7 +313,7 @@ def test_facade_layout_upload_and_render(standins, tmp_path):
 
 
 def test_street_styles(standins, tmp_path):
-    value, _, _ = sh.street_random(3)
+    value, _, _ = STREET_PAINTER.random_layout(3)
     a, status = sh.render_street(value, "random", 5, None, None, 0, 0, 0, 0)
     b, _ = sh.render_street(value, "random", 5, None, None, 0, 0, 0, 0)
     assert status.startswith("✓") and "seed 5" in status and np.array_equal(np.asarray(a), np.asarray(b))

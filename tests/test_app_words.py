@@ -18,6 +18,7 @@ from app import street_handlers as sh
 from app.metric_words import dataset_words, humanise, metric_lines, metrics_markdown, training_words
 from app.model_cards import models_markdown
 from app.model_words import FOLD_SUMMARY, scrub_paths
+from app.painters import STREET_PAINTER
 from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA
 from standins import write_standins
 from app.widgets import availability_markdown
@@ -266,7 +267,7 @@ def test_a_first_render_does_not_wait_for_the_style_words(standins, monkeypatch)
 
     monkeypatch.setattr(style_words, "describe", describe)
     style_words._described.clear()
-    value, _, _ = sh.street_random(3)
+    value, _, _ = STREET_PAINTER.random_layout(3)
     image, status = sh.render_street(value, "random", 5, None, None, 1.0, 0, 0, 0)
     assert image is not None and measured == []
     model = HUB.get(STREET)
