@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from engine.contract import palette_from
+from engine.device import resolve_device
 from engine.labels import snap_to_palette
 
 from ..data.folders import list_images, read_rgb, split_holdout
@@ -147,7 +148,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="dataset folder")
     parser.add_argument("--out", type=Path, required=True, help="run folder for config.json + model.safetensors")
     parser.add_argument("--seed", type=int, default=0, help="init, batches and hold-out split")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", type=resolve_device, default=resolve_device(None), help="cpu, cuda or mps (default: the best there is)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
 
 
