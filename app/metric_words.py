@@ -136,6 +136,16 @@ def _judge_line(j: dict, directions: dict[str, str]) -> str:
     return "a classifier of the two kinds of photo: " + "; ".join(parts)
 
 
+def _imagenet_line(t: dict, directions: dict[str, str]) -> str:
+    """How often an ImageNet classifier that training never saw puts a class (340: zebra) first,
+    on each direction's results and on real photos of both kinds."""
+    a_to_b = directions.get("AtoB", "A → B")
+    kinds = [k.strip() for k in a_to_b.split("→")] if "→" in a_to_b else ["A", "B"]
+    parts = [f"on {percent(t[d])} of {directions.get(d, d)} results" for d in ("AtoB", "BtoA") if d in t]
+    parts += [f"{percent(t[f'real_{side}'])} of real {kind} photos" for side, kind in zip("AB", kinds) if f"real_{side}" in t]
+    return f"an ImageNet classifier training never saw (EfficientNet-Lite1) names class {t.get('class', '?')} first: " + ", ".join(parts)
+
+
 def metric_lines(metrics: dict, *, directions: dict[str, str] | None = None) -> list[str]:
     """One line per measurement, in words; `directions` names a two-way model's AtoB / BtoA."""
     directions = directions or {}
@@ -177,6 +187,8 @@ def metric_lines(metrics: dict, *, directions: dict[str, str] | None = None) -> 
             lines.append(f"colours kept ({directions.get(d, d)}): blurred L1 {number(m.pop(f'colour_shift_{d}'))}; lower keeps more")
     if isinstance(m.get("judge"), dict):
         lines.append(_judge_line(m.pop("judge"), directions))
+    if isinstance(m.get("imagenet_top1"), dict):
+        lines.append(_imagenet_line(m.pop("imagenet_top1"), directions))
     if isinstance(m.get("styles"), dict):
         lines.append(_styles_line(m.pop("styles")))
     if "fid" in m:

@@ -2,8 +2,8 @@
 
 Inputs are the tabs' own examples (app.examples: assets/, made by the project, or drawn anew when
 absent): a sketch model gets the first example sketch; a label model gets the first layout of the
-example kind whose class names its palette carries, painted in its own colours. Photo models
-get none (the project ships no photos). Renders are made when first asked for (the first time
+example kind whose class names its palette carries, painted in its own colours; a photo model
+gets the first painted example photo (a horse: its first direction). Renders are made when first asked for (the first time
 the Models tab opens), never at import, and kept for as long as the model's files are the same.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PIL import Image
 import engine
 from engine import ModelCard
 
-from .examples import LAYOUTS, layout_examples, sketch_examples
+from .examples import LAYOUTS, layout_examples, photo_examples, sketch_examples
 from .drawings.facade_layouts import colorize
 from .models import HUB, ModelHub
 from .styles import style_space
@@ -43,6 +43,9 @@ def sample_input(card: ModelCard) -> tuple[Image.Image, str] | None:
             if {n.lower() for n in layout.classes} <= names:
                 example = layout_examples(kind)[0]
                 return Image.fromarray(colorize(example.picture, layout.classes, palette)), f"example layout “{example.name}”"
+    if c.kind == "photo":
+        example = photo_examples()[0]
+        return Image.open(example.path).convert("RGB"), f"example photo “{example.name}” (painted)"
     return None
 
 

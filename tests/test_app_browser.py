@@ -265,7 +265,7 @@ def test_street_zebra_and_models_tabs(page, tmp_path):
     open_tab(page, "Models")
     page.wait_for_selector("#model-cards h3")
     assert "pix2pix.edges2cats" in page.locator("#model-cards").inner_text()
-    page.wait_for_function(  # a sample render per model with an example input (zebra: none shipped)
+    page.wait_for_function(  # a sample render per model with an example input
         "() => { const ims = [...document.querySelectorAll('#model-samples img')];"
         " return ims.length >= 4 && ims.every(i => i.complete && i.naturalWidth > 0); }"
     )

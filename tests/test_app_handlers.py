@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
@@ -340,6 +341,19 @@ def test_zebra_any_size_and_both_directions(standins):
     for size, direction in (((300, 120), "AtoB"), ((90, 200), "BtoA")):
         out, status = h.translate_photo(Image.new("RGB", size, "gray"), direction)
         assert out is not None and abs(out.width / out.height - size[0] / size[1]) < 0.05, status
+
+
+def test_picking_an_example_loads_it_with_its_direction_and_it_translates(standins):
+    from app import tab_zebra
+    from app.examples import photo_examples
+
+    directions = {e.direction for e in photo_examples()}
+    assert directions == {"AtoB", "BtoA"}
+    for i, example in enumerate(photo_examples()):
+        path, direction = tab_zebra.pick_example(types.SimpleNamespace(index=i))
+        assert direction == ("BtoA" if "zebra" in example.name else "AtoB")
+        out, status = h.translate_photo(path, direction)
+        assert out is not None and out.size == Image.open(path).size, status
 
 
 # ----- plumbing -----------------------------------------------------------------------------------

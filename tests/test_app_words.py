@@ -138,10 +138,13 @@ def test_metrics_in_words_keep_the_numbers():
 def test_two_way_models_and_training_time_in_words():
     row = {"kid_lite1_x1000": 12.5, "real_vs_real": 2.0, "real_blurred": 40.0}
     lines = metric_lines({"realism": {"AtoB": row, "BtoA": dict(row, kid_lite1_x1000=30.0)},
-                          "judge": {"AtoB_in_B": 0.8, "BtoA_in_A": 0.7, "real_accuracy": 0.95, "judge": "runs/judge"}},
+                          "judge": {"AtoB_in_B": 0.8, "BtoA_in_A": 0.7, "real_accuracy": 0.95, "judge": "runs/judge"},
+                          "imagenet_top1": {"class": 340, "AtoB": 0.62, "BtoA": 0.03, "real_A": 0.0, "real_B": 0.97}},
                          directions={"AtoB": "horse → zebra", "BtoA": "zebra → horse"})
     assert lines[0].startswith("realism (horse → zebra) (KID-Lite1 ×1000): 12.5") and lines[1].startswith("realism (zebra → horse) (KID-Lite1 ×1000): 30.0")
     assert "80% of horse → zebra results look like zebra" in lines[2] and "runs/judge" not in lines[2]
+    assert lines[3] == ("an ImageNet classifier training never saw (EfficientNet-Lite1) names class 340 first: on 62% of horse → zebra "
+                        "results, on 3% of zebra → horse results, 0% of real horse photos, 97% of real zebra photos")
     assert training_words({"steps": 47000, "wall_time_s": 14409.6, "device": "cpu, 2 threads"}) == "47,000 steps in 4.0 hours on cpu, 2 threads"
     assert humanise("l1_random_z") == "L1 random z" and dataset_words("100 held-out images") == "100 held-out images"
 
@@ -159,8 +162,8 @@ def test_model_cards_say_not_available_yet_for_missing_weights(zebra_missing):
 def test_samples_render_once_per_model_from_the_project_examples(standins, monkeypatch):
     shown = model_samples.samples()
     captions = [c for _, c in shown]
-    assert [c.split(":")[0] for c in captions] == [n for n in sorted(STUDIO_MODELS) if n != ZEBRA]  # the zebra model takes photos: none
-    assert "example sketch" in captions[0] and "example layout “street 1”" in captions[-1]
+    assert [c.split(":")[0] for c in captions] == sorted(STUDIO_MODELS)  # the zebra model gets a painted horse
+    assert "example sketch" in captions[0] and "example layout “street 1”" in captions[-2] and "example photo “horse bay”" in captions[-1]
     for image, _ in shown:
         assert isinstance(image, Image.Image) and image.width > image.height  # input and output side by side
     calls = []
