@@ -3,8 +3,9 @@
 Inputs are the tabs' own examples (app.examples: assets/, made by the project, or drawn anew when
 absent): a sketch model gets the first example sketch; a label model gets the first layout of the
 example kind whose class names its palette carries, painted in its own colours; a photo model
-gets the first painted example photo (a horse: its first direction). Renders are made when first asked for (the first time
-the Models tab opens), never at import, and kept for as long as the model's files are the same.
+gets the first painted example photo (a horse, for its first direction). Renders are made when
+first asked for (the first time the Models tab opens), never at import, and kept for as long as
+the model's files are the same.
 """
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ def _stripe_share(picture: np.ndarray) -> float:
     """Share of pixels that are near-black or near-white with the other within 4 px sideways."""
     grey = picture.astype(np.float32).mean(axis=2)
     dark, pale = grey < 60, grey > 190
-    near = lambda m: np.logical_or.reduce([np.roll(m, s, axis=1) for s in range(-4, 5)])
-    return float((dark & near(pale)).mean())
+    pale_nearby = np.logical_or.reduce([np.roll(pale, shift, axis=1) for shift in range(-4, 5)])
+    return float((dark & pale_nearby).mean())
 
 
 def test_scenes_are_seeded_and_sized():

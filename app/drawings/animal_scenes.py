@@ -8,6 +8,8 @@ H x W x 3 uint8 RGB image; coat is a horse colour ("bay", "chestnut", "grey", "b
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -65,7 +67,7 @@ def _background(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.nd
     return image * (1 - trees) + foliage * trees
 
 
-def _shape_masks(h: int, w: int, to_px: callable) -> dict[str, np.ndarray]:
+def _shape_masks(h: int, w: int, to_px: Callable[[float, float], tuple[float, float]]) -> dict[str, np.ndarray]:
     """Each part's mask (float 0..1) at the output size, drawn supersampled."""
     s = SUPERSAMPLE
     parts: dict[str, np.ndarray] = {}
