@@ -60,3 +60,51 @@ def test_a_warm_start_from_another_family_or_shape_is_refused(tmp_path):
     bicycle_data = make_data("bicyclegan", tmp_path / "bdata")
     with pytest.raises(ValueError, match="is a pix2pix model"):
         train(tiny("bicyclegan", bicycle_data, max_steps=1, init_from=str(folder)), run_dir=tmp_path / "other")
+
+
+def test_a_spectral_norm_family_starts_from_its_folded_export(tmp_path, monkeypatch):
+    """SPADE trains G and E under spectral norm and ships them folded: the next run starts from the
+    shipped weights, each spectrally normed one divided by its largest singular value (about 1 after
+    a real training's power iterations have settled; 3 tiny steps leave it further off)."""
+    data = make_data("spade", tmp_path / "data")
+    train(tiny("spade", data, max_steps=3), run_dir=tmp_path / "first")
+    folder = tmp_path / "model"
+    export_run(tmp_path / "first", name="spade.tiny", out=folder, manifest=False, averaged=False)
+    stored, _ = split_by_role(read_tensors(folder))
+
+    seen: dict[str, dict[str, torch.Tensor]] = {}
+    normed: set[str] = set()
+    original = TRAINERS["spade"].train_step
+
+    def step(self, batch):
+        if not seen:
+            seen.update({role: net.state_dict() for role, net in self.export_networks().items()})
+            for role in seen:
+                normed.update(f"{role}.{k[: -len('_orig')]}" for k in self.networks[role].state_dict() if k.endswith("weight_orig"))
+        return original(self, batch)
+
+    monkeypatch.setattr(TRAINERS["spade"], "train_step", step)
+    train(tiny("spade", data, max_steps=1, seed=9, init_from=str(folder)), run_dir=tmp_path / "second")
+    assert normed, "the tiny SPADE has no spectral norm to test"
+    for role, weights in seen.items():
+        assert set(weights) == set(stored[role])
+        for key, value in weights.items():
+            expected = stored[role][key]
+            if f"{role}.{key}" in normed:
+                expected = expected / torch.linalg.matrix_norm(expected.flatten(1), ord=2)
+            torch.testing.assert_close(value, expected, rtol=1e-3, atol=1e-5, msg=f"{role}.{key}")
+
+
+def test_folded_weights_become_spectral_norm_state_that_reproduces_them():
+    from trainers.warm_start import with_spectral_norm
+
+    torch.manual_seed(0)
+    trained = torch.nn.utils.spectral_norm(torch.nn.Conv2d(4, 6, 3))
+    for _ in range(20):  # settle the power iteration, as training does
+        trained(torch.randn(1, 4, 8, 8))
+    trained.eval()
+    folded = {"weight": trained.weight.detach().clone(), "bias": trained.bias.detach().clone()}
+    target = torch.nn.utils.spectral_norm(torch.nn.Conv2d(4, 6, 3))
+    target.load_state_dict(with_spectral_norm(folded, target=target), strict=True)
+    target.eval()
+    torch.testing.assert_close(target.weight, folded["weight"], rtol=1e-3, atol=1e-5)

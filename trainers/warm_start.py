@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from engine.manifest import find_card
@@ -34,7 +35,7 @@ def load_exported_weights(networks: dict[str, nn.Module], *, roles: list[str], s
         raise ValueError(f"init_from={source!r} has no weights for {', '.join(missing)} (it has {', '.join(sorted(stored))})")
     for role in roles:
         try:
-            networks[role].load_state_dict(stored[role], strict=True)
+            networks[role].load_state_dict(with_spectral_norm(stored[role], target=networks[role]), strict=True)
         except RuntimeError as exc:
             first = str(exc).splitlines()[0]
             raise ValueError(
@@ -42,3 +43,34 @@ def load_exported_weights(networks: dict[str, nn.Module], *, roles: list[str], s
                 "warm-start with the settings that model was trained with (its manifest entry lists them)"
             ) from exc
     return roles
+
+
+def with_spectral_norm(weights: dict[str, torch.Tensor], *, target: nn.Module, iterations: int = 100) -> dict[str, torch.Tensor]:
+    """`weights` as `target` stores them where it trains with spectral norm and the export folded it.
+
+    A folded weight W = W_orig / sigma has a largest singular value of 1, so taking W itself as
+    weight_orig, with u and v from power iteration on it, gives the same effective weight: W / sigma(W)
+    = W up to the export's last power-iteration estimate of sigma.
+    """
+    wanted = target.state_dict()
+    converted = dict(weights)
+    for key in wanted:
+        if key.rsplit(".", 1)[-1] != "weight_orig":
+            continue
+        prefix = key[: -len("orig")]  # "...weight_"
+        folded = converted.pop(prefix[:-1], None)
+        if folded is None:
+            continue
+        u, v = power_iteration(folded.float().flatten(1), like=wanted[prefix + "u"], iterations=iterations)
+        converted[key], converted[prefix + "u"], converted[prefix + "v"] = folded, u, v
+    return converted
+
+
+def power_iteration(matrix: torch.Tensor, *, like: torch.Tensor, iterations: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The leading left and right singular vectors of `matrix` (rows x cols), as spectral norm keeps them."""
+    u = nn.functional.normalize(torch.ones(matrix.shape[0]), dim=0)
+    v = nn.functional.normalize(matrix.t() @ u, dim=0)
+    for _ in range(iterations):
+        v = nn.functional.normalize(matrix.t() @ u, dim=0)
+        u = nn.functional.normalize(matrix @ v, dim=0)
+    return u.to(like.dtype), v.to(like.dtype)
