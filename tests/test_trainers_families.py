@@ -229,6 +229,39 @@ def test_bicyclegan_latent_regression_updates_g_not_e(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the latent regression loss did not reach G"
 
 
+def test_mode_seeking_loss_falls_as_renders_differ_more_than_their_latents():
+    from trainers.losses import mode_seeking_loss
+
+    torch.manual_seed(0)
+    render, z1, z2 = torch.rand(2, 3, 8, 8), torch.zeros(2, 4), torch.ones(2, 4)
+    same = mode_seeking_loss(render, render, z_first=z1, z_second=z2)
+    close = mode_seeking_loss(render, render + 0.1, z_first=z1, z_second=z2)
+    apart = mode_seeking_loss(render, render + 0.5, z_first=z1, z_second=z2)
+    assert same > close > apart
+    assert torch.isclose(apart, torch.tensor(2.0), rtol=1e-3)  # |z| differs by 1, renders by 0.5
+    assert torch.isclose(mode_seeking_loss(render, render + 0.5, z_first=z1, z_second=2 * z2), torch.tensor(4.0), rtol=1e-3)
+
+
+def test_bicyclegan_mode_seeking_reaches_g(tmp_path):
+    cfg = tiny("bicyclegan", make_photos(tmp_path / "data", corrupt=False))
+    data = load_training_set(cfg)
+
+    def step(lambda_ms: float) -> tuple[dict[str, float], list[torch.Tensor]]:
+        cfg.lambda_ms = lambda_ms
+        torch.manual_seed(0)
+        t = TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
+        for opt in t.optimizers.values():
+            opt.step = lambda *a, **k: None
+        torch.manual_seed(1)
+        losses = t.train_step(draw_batch(data, cfg, step=0, device=torch.device("cpu")))
+        return losses, [p.grad.clone() for p in t.G.parameters()]
+
+    on, g_on = step(1.0)
+    off, g_off = step(0.0)
+    assert "G_ms" in on and "G_ms" not in off and on["G_ms"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the mode-seeking loss did not reach G"
+
+
 @pytest.mark.parametrize("conditional", [False, True])
 def test_bicyclegan_discriminators_see_each_photo_beside_its_own_sketch(tmp_path, conditional):
     """conditional_d: D2's real photo B2 goes in beside A2, the random-z fake beside A1 it was drawn from."""

@@ -44,3 +44,12 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
     eps = torch.randn(mu.shape, generator=generator, device="cpu").to(mu.device, mu.dtype) if generator else torch.randn_like(mu)
     return mu + eps * torch.exp(0.5 * logvar)
+
+
+def mode_seeking_loss(first: torch.Tensor, second: torch.Tensor, *, z_first: torch.Tensor, z_second: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Mode seeking (Mao et al. 2019): two renders of one input from two latents should differ as
+    much as the latents do. Per sample, ratio = mean |first - second| / mean |z_first - z_second|;
+    the loss is the batch mean of 1 / (ratio + eps), large when G ignores z. The latents are constants."""
+    images = (first.float() - second.float()).abs().flatten(1).mean(1)
+    latents = (z_first.detach().float() - z_second.detach().float()).abs().flatten(1).mean(1)
+    return (1.0 / (images / latents + eps)).mean()

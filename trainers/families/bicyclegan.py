@@ -13,7 +13,8 @@ z_enc = E(B1) reparameterised; the second half's photos B2 are the real images f
 random branch renders from A1 with z ~ N(0, I). Losses: least-squares GAN (summed over D's scales)
 for both branches, lambda_l1 * |G(A1, z_enc) - B1|, lambda_kl * KL(q(z | B1) || N(0, I)), and the
 latent regression lambda_z * |E(G(A1, z_rand)).mu - z_rand|, which updates G only: E is frozen
-while it runs, as in the paper and code. G and E step, then D and D2 on the same (detached) fakes
+while it runs, as in the paper and code; optionally (lambda_ms) the mode-seeking term of MSGAN, which
+BicycleGAN's own code lacks, on the two renders of A1. G and E step, then D and D2 on the same (detached) fakes
 with real + fake losses (not halved). Weights start Xavier-normal with gain 0.02 (its default).
 The KL term is averaged over the half batch (summed in the original; equal at batch size 2).
 """
@@ -30,7 +31,7 @@ from engine.nets import Network, ResnetEncoder, UnetGenerator
 
 from ..config import TrainConfig
 from ..discriminators import MultiscaleDiscriminator
-from ..losses import gan_loss, kl_divergence, reparameterize
+from ..losses import gan_loss, kl_divergence, mode_seeking_loss, reparameterize
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 D_SCALES = 2  # PatchGANs per discriminator (the original's basic_256_multi)
@@ -65,6 +66,7 @@ class BicycleGANConfig(TrainConfig):
     lambda_l1: float = 10.0
     lambda_kl: float = 0.01
     lambda_z: float = 0.5
+    lambda_ms: float = 0.0  # mode seeking (MSGAN, Mao et al. 2019) between the two branches' renders of A1: z must matter
     conditional_d: bool = False  # D and D2 see the input beside the photo (the original's --conditional_D), so
     # random-z renders are judged against the drawn lines, not only for looking like cats
     gan_mode: str = "lsgan"
@@ -146,6 +148,11 @@ class BicycleGANTrainer(FamilyTrainer):
             z_l1 = F.l1_loss(mu2.float(), z_rand)
             loss = gan + gan2 + cfg.lambda_l1 * l1 + cfg.lambda_kl * kl + cfg.lambda_z * z_l1
         losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1}
+        if cfg.lambda_ms:
+            # Both branches render A1, from z_enc and z_rand: the pair MSGAN asks to differ.
+            ms = mode_seeking_loss(fake_enc, fake_rand, z_first=z_enc, z_second=z_rand)
+            loss = loss + cfg.lambda_ms * ms
+            losses["G_ms"] = ms
         # The projected D judges both branches' renders; the perceptual loss the encoded one's, like L1.
         fakes = torch.cat([fake_enc, fake_rand])
         terms = self.pretrained.generator_terms(fakes, real=b1, step=batch.get("step", 0), perceptual_fake=fake_enc)
