@@ -187,6 +187,7 @@ def test_grid_puts_each_model_beside_the_same_inputs_and_the_photo(weights, tmp_
     sketch = np.full((64, 64), 255, np.uint8)
     sketch[20:40, 30] = 0
     Image.fromarray(sketch).save(examples / "line.png")
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(examples / "line_ids.png")  # a layout's class-id twin: not a row
     out = tmp_path / "grid.png"
     assert grid_main(["pix2pix.gridsketch", "pix2pix.gridsketch", "--data", str(photos), "--holdout", "0.2", "--examples", str(examples),
                       "--side", "32", "--out", str(out)]) == 0

@@ -54,7 +54,9 @@ def make_grid(
     held = load_eval_set(first, Path(data), run_dir=run_dir, holdout=holdout, seed=seed, limit=limit, line_width=line_width)
     rows: list[tuple[np.ndarray, np.ndarray | None]] = list(zip(held.inputs, held.targets, strict=True))
     if examples is not None:
-        rows += [(_read_example(p, first.contract.kind), None) for p in list_images(examples)[:limit]]
+        # assets/ layouts keep a class-id twin (X_ids.png) beside each colour map: the colour map is the input.
+        drawn = [p for p in list_images(examples) if not p.stem.endswith("_ids")]
+        rows += [(_read_example(p, first.contract.kind), None) for p in drawn[:limit]]
     palette = np.array([e.rgb for e in first.contract.palette], np.uint8) if first.contract.kind == "labels" else None
     titles = titles or [Path(m).name for m in models]
     columns = ["input", *titles, "photo"]
