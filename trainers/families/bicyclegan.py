@@ -14,7 +14,7 @@ random branch renders from A1 with z ~ N(0, I). Losses: least-squares GAN (summe
 for both branches, lambda_l1 * |G(A1, z_enc) - B1|, lambda_kl * KL(q(z | B1) || N(0, I)), and the
 latent regression lambda_z * |E(G(A1, z_rand)).mu - z_rand|, which updates G only: E is frozen
 while it runs, as in the paper and code; optionally (lambda_ms) the mode-seeking term of MSGAN, which
-BicycleGAN's own code lacks, on the two renders of A1. G and E step, then D and D2 on the same (detached) fakes
+BicycleGAN's own code lacks, on two random-z renders of A1 (one more G pass). G and E step, then D and D2 on the same (detached) fakes
 with real + fake losses (not halved). Weights start Xavier-normal with gain 0.02 (its default).
 The KL term is averaged over the half batch (summed in the original; equal at batch size 2).
 """
@@ -66,7 +66,7 @@ class BicycleGANConfig(TrainConfig):
     lambda_l1: float = 10.0
     lambda_kl: float = 0.01
     lambda_z: float = 0.5
-    lambda_ms: float = 0.0  # mode seeking (MSGAN, Mao et al. 2019) between the two branches' renders of A1: z must matter
+    lambda_ms: float = 0.0  # mode seeking (MSGAN, Mao et al. 2019) between two random-z renders of A1: z must matter
     conditional_d: bool = False  # D and D2 see the input beside the photo (the original's --conditional_D), so
     # random-z renders are judged against the drawn lines, not only for looking like cats
     gan_mode: str = "lsgan"
@@ -149,8 +149,12 @@ class BicycleGANTrainer(FamilyTrainer):
             loss = gan + gan2 + cfg.lambda_l1 * l1 + cfg.lambda_kl * kl + cfg.lambda_z * z_l1
         losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1}
         if cfg.lambda_ms:
-            # Both branches render A1, from z_enc and z_rand: the pair MSGAN asks to differ.
-            ms = mode_seeking_loss(fake_enc, fake_rand, z_first=z_enc, z_second=z_rand)
+            # A second random render of A1, as MSGAN's BicycleGAN does: the pair must differ as their z do.
+            # (Pairing it with the encoded render instead lets G satisfy the term by pushing the random
+            # branch away from the encoded one while random renders stay alike.)
+            z_other = torch.randn(half, cfg.nz, device=x.device)
+            with self.autocast():
+                ms = mode_seeking_loss(fake_rand, self.G(a1, z_other), z_first=z_rand, z_second=z_other)
             loss = loss + cfg.lambda_ms * ms
             losses["G_ms"] = ms
         # The projected D judges both branches' renders; the perceptual loss the encoded one's, like L1.
