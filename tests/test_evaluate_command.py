@@ -199,3 +199,12 @@ def test_grid_puts_each_model_beside_the_same_inputs_and_the_photo(weights, tmp_
     assert body[:64, 96:].std() > 20, "held-out rows show their photo"
     with pytest.raises(ValueError, match="--titles names 1 columns for 2 models"):
         grid_main(["pix2pix.gridsketch", "pix2pix.gridsketch", "--data", str(photos), "--titles", "a", "--out", str(out)])
+
+
+def test_style_inputs_spread_over_the_whole_held_out_set():
+    from trainers.evaluation.evaluate import spread_indices
+
+    picked = spread_indices(101, 20)
+    assert len(picked) == 20 and picked[0] == 0 and picked[-1] == 100  # not the first 20 frames of one street
+    assert max(b - a for a, b in zip(picked, picked[1:])) <= 6
+    assert spread_indices(5, 20) == [0, 1, 2, 3, 4] and spread_indices(1, 20) == [0]

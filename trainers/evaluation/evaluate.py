@@ -200,11 +200,18 @@ def _fcn_scores(segmenter_dir: Path, net: torch.nn.Module, config: dict, t: engi
     return result
 
 
+def spread_indices(total: int, n: int) -> list[int]:
+    """n indices spread evenly over range(total): held-out sets such as CamVid's are consecutive video
+    frames, whose first n show one street."""
+    n = min(n, total)
+    return sorted({round(i * (total - 1) / max(n - 1, 1)) for i in range(n)})
+
+
 def _style_metrics(net: torch.nn.Module, config: dict, t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     """Each shipped style preset on the same label maps: the layout should survive every style
     (FCN pixel accuracy per preset) while colour and light change (spread of the mean colour)."""
     presets = t.extras["style_presets"]
-    ids = data.inputs[:n_inputs]
+    ids = [data.inputs[i] for i in spread_indices(len(data.inputs), n_inputs)]
     accuracies, mean_colours = [], []
     for preset in presets:
         outs = _render(t, ids, z=preset[None].expand(len(ids), -1))
