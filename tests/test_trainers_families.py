@@ -208,23 +208,23 @@ def test_bicyclegan_needs_an_even_batch(tmp_path):
         TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
 
 
+def _bicyclegan_step_without_updates(tmp_path, **settings: float):
+    """One BicycleGAN step (same init, batch and noise for any settings), optimizers not stepping:
+    (its losses, E's gradients, G's gradients)."""
+    cfg = tiny("bicyclegan", make_photos(tmp_path / "data", corrupt=False), **settings)
+    torch.manual_seed(0)
+    t = TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
+    for opt in t.optimizers.values():
+        opt.step = lambda *a, **k: None
+    batch = draw_batch(load_training_set(cfg), cfg, step=0, device=torch.device("cpu"))
+    torch.manual_seed(1)
+    losses = t.train_step(batch)
+    return losses, [p.grad.clone() for p in t.E.parameters()], [p.grad.clone() for p in t.G.parameters()]
+
+
 def test_bicyclegan_latent_regression_updates_g_not_e(tmp_path):
-    cfg = tiny("bicyclegan", make_photos(tmp_path / "data", corrupt=False))
-    data = load_training_set(cfg)
-
-    def gradients(lambda_z: float) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """E's and G's gradients after one step (same init, batch and noise), optimizers not stepping."""
-        cfg.lambda_z = lambda_z
-        torch.manual_seed(0)
-        t = TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
-        for opt in t.optimizers.values():
-            opt.step = lambda *a, **k: None
-        torch.manual_seed(1)
-        t.train_step(draw_batch(data, cfg, step=0, device=torch.device("cpu")))
-        return [p.grad.clone() for p in t.E.parameters()], [p.grad.clone() for p in t.G.parameters()]
-
-    e_on, g_on = gradients(0.5)
-    e_off, g_off = gradients(0.0)
+    _, e_on, g_on = _bicyclegan_step_without_updates(tmp_path / "on", lambda_z=0.5)
+    _, e_off, g_off = _bicyclegan_step_without_updates(tmp_path / "off", lambda_z=0.0)
     assert all(torch.equal(a, b) for a, b in zip(e_on, e_off)), "the latent regression loss reached E"
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the latent regression loss did not reach G"
 
@@ -243,21 +243,8 @@ def test_mode_seeking_loss_falls_as_renders_differ_more_than_their_latents():
 
 
 def test_bicyclegan_mode_seeking_reaches_g(tmp_path):
-    cfg = tiny("bicyclegan", make_photos(tmp_path / "data", corrupt=False))
-    data = load_training_set(cfg)
-
-    def step(lambda_ms: float) -> tuple[dict[str, float], list[torch.Tensor]]:
-        cfg.lambda_ms = lambda_ms
-        torch.manual_seed(0)
-        t = TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
-        for opt in t.optimizers.values():
-            opt.step = lambda *a, **k: None
-        torch.manual_seed(1)
-        losses = t.train_step(draw_batch(data, cfg, step=0, device=torch.device("cpu")))
-        return losses, [p.grad.clone() for p in t.G.parameters()]
-
-    on, g_on = step(1.0)
-    off, g_off = step(0.0)
+    on, _, g_on = _bicyclegan_step_without_updates(tmp_path / "on", lambda_ms=1.0)
+    off, _, g_off = _bicyclegan_step_without_updates(tmp_path / "off", lambda_ms=0.0)
     assert "G_ms" in on and "G_ms" not in off and on["G_ms"] > 0
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the mode-seeking loss did not reach G"
 
