@@ -122,6 +122,7 @@ def test_sketch_model_with_z_reports_edges_diversity_and_encoder(weights, tmp_pa
     assert result["n"] == 3, "only the held-out 30% is evaluated"
     assert 0 <= m["edge_f1"] <= 1
     assert m["diversity"] > 0, "different z must give different images"
+    assert m["diversity_centre"] > 0 and m["diversity_border"] > 0
     assert m["real_diversity"] > 0 and np.isfinite(m["l1_encoded_z"]) and np.isfinite(m["l1_random_z"])
 
 
@@ -199,6 +200,30 @@ def test_grid_puts_each_model_beside_the_same_inputs_and_the_photo(weights, tmp_
     assert body[:64, 96:].std() > 20, "held-out rows show their photo"
     with pytest.raises(ValueError, match="--titles names 1 columns for 2 models"):
         grid_main(["pix2pix.gridsketch", "pix2pix.gridsketch", "--data", str(photos), "--titles", "a", "--out", str(out)])
+
+
+def test_grid_samples_give_a_model_with_z_one_column_per_draw(weights, tmp_path):
+    from trainers.evaluation.grid import HEADER, grid_main
+
+    g = dict(in_channels=1, ngf=8, num_downs=5, nz=4, norm="instance", dropout=False)
+    contract = InputContract(kind="sketch", size=64, channels=1, nz=4)
+    _register(weights, "bicyclegan.gridz", "bicyclegan", contract, {"G": UnetGenerator(**g)})
+    _register(weights, "pix2pix.gridnoz", "pix2pix", InputContract(kind="sketch", size=64, channels=1),
+              {"G": UnetGenerator(**{**g, "nz": 0})})
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(6)
+    for i in range(10):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(photos / f"{i}.png")
+    out = tmp_path / "grid.png"
+    assert grid_main(["bicyclegan.gridz", "pix2pix.gridnoz", "--data", str(photos), "--holdout", "0.2", "--samples", "3",
+                      "--side", "32", "--out", str(out)]) == 0
+    body = np.asarray(Image.open(out))[HEADER:].astype(int)
+    assert body.shape[1] == 6 * 32  # input | 3 draws of the z model | 1 of the model without z | photo
+    draws = [body[:, 32 * (1 + k) : 32 * (2 + k)] for k in range(3)]
+    assert np.abs(draws[0] - draws[1]).mean() > 0.1 and np.abs(draws[1] - draws[2]).mean() > 0.1, "each draw takes its own z"
+    with pytest.raises(ValueError, match="samples must be at least 1"):
+        grid_main(["bicyclegan.gridz", "--data", str(photos), "--samples", "0", "--out", str(out)])
 
 
 def test_style_inputs_spread_over_the_whole_held_out_set():

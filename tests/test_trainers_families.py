@@ -208,12 +208,12 @@ def test_bicyclegan_needs_an_even_batch(tmp_path):
         TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
 
 
-def _bicyclegan_step_without_updates(tmp_path, **settings: float):
-    """One BicycleGAN step (same init, batch and noise for any settings), optimizers not stepping:
-    (its losses, E's gradients, G's gradients)."""
-    cfg = tiny("bicyclegan", make_photos(tmp_path / "data", corrupt=False), **settings)
+def _step_without_updates(tmp_path, family: str = "bicyclegan", **settings: object):
+    """One training step of `family` (same init, batch and noise for any settings), optimizers not
+    stepping: (its losses, E's gradients, G's gradients)."""
+    cfg = tiny(family, make_data(family, tmp_path / "data"), **settings)
     torch.manual_seed(0)
-    t = TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
+    t = TRAINERS[family](cfg, device=torch.device("cpu"))
     for opt in t.optimizers.values():
         opt.step = lambda *a, **k: None
     batch = draw_batch(load_training_set(cfg), cfg, step=0, device=torch.device("cpu"))
@@ -223,8 +223,8 @@ def _bicyclegan_step_without_updates(tmp_path, **settings: float):
 
 
 def test_bicyclegan_latent_regression_updates_g_not_e(tmp_path):
-    _, e_on, g_on = _bicyclegan_step_without_updates(tmp_path / "on", lambda_z=0.5)
-    _, e_off, g_off = _bicyclegan_step_without_updates(tmp_path / "off", lambda_z=0.0)
+    _, e_on, g_on = _step_without_updates(tmp_path / "on", lambda_z=0.5)
+    _, e_off, g_off = _step_without_updates(tmp_path / "off", lambda_z=0.0)
     assert all(torch.equal(a, b) for a, b in zip(e_on, e_off)), "the latent regression loss reached E"
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the latent regression loss did not reach G"
 
@@ -243,10 +243,36 @@ def test_mode_seeking_loss_falls_as_renders_differ_more_than_their_latents():
 
 
 def test_bicyclegan_mode_seeking_reaches_g(tmp_path):
-    on, _, g_on = _bicyclegan_step_without_updates(tmp_path / "on", lambda_ms=1.0)
-    off, _, g_off = _bicyclegan_step_without_updates(tmp_path / "off", lambda_ms=0.0)
+    on, _, g_on = _step_without_updates(tmp_path / "on", lambda_ms=1.0)
+    off, _, g_off = _step_without_updates(tmp_path / "off", lambda_ms=0.0)
     assert "G_ms" in on and "G_ms" not in off and on["G_ms"] > 0
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the mode-seeking loss did not reach G"
+
+
+def test_spade_style_swap_needs_two_photos_in_a_batch(tmp_path):
+    with pytest.raises(ValueError, match="batch_size must be at least 2"):
+        TRAINERS["spade"](tiny("spade", tmp_path, lambda_swap=1.0, batch_size=1), device=torch.device("cpu"))
+
+
+def test_spade_style_swap_trains_g_under_other_photos_styles_not_e(tmp_path):
+    on, e_on, g_on = _step_without_updates(tmp_path / "on", "spade", lambda_swap=1.0, batch_size=2)
+    off, e_off, g_off = _step_without_updates(tmp_path / "off", "spade", lambda_swap=0.0, batch_size=2)
+    assert "G_swap" in on and "G_swap" not in off and math.isfinite(on["G_swap"])
+    assert all(torch.equal(a, b) for a, b in zip(e_on, e_off)), "the swapped render's loss reached E"
+    assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "the swapped render's loss did not reach G"
+    assert on["D_fake"] != off["D_fake"], "D did not see the swapped renders"
+
+
+def test_spade_style_swap_renders_each_map_in_the_next_photos_code(tmp_path):
+    cfg = tiny("spade", make_data("spade", tmp_path / "data"), lambda_swap=1.0, batch_size=2)
+    t = TRAINERS["spade"](cfg, device=torch.device("cpu"))
+    seg, mu = torch.zeros(2, len(PALETTE), 32, 64), torch.randn(2, cfg.z_dim)
+    seg[0, 0], seg[1, 1] = 1, 1
+    t.G.eval()
+    with torch.no_grad():
+        swapped = t._render_swapped(seg, mu)
+        assert torch.allclose(swapped[0], t.G(seg[:1], mu[1:])[0], atol=1e-5)
+        assert torch.allclose(swapped[1], t.G(seg[1:], mu[:1])[0], atol=1e-5)
 
 
 @pytest.mark.parametrize("conditional", [False, True])

@@ -12,6 +12,7 @@ from .inception import InceptionFeatures, inception_features, load_inception
 from .judge import judge_accuracy, judge_probabilities, train_judge
 from .metrics import (
     PSNR_CAP_DB,
+    centre_and_border_l1,
     colour_shift,
     confusion_matrix,
     edge_f1,
@@ -32,6 +33,7 @@ __all__ = [
     "DomainJudge",
     "InceptionFeatures",
     "SegmenterNet",
+    "centre_and_border_l1",
     "colour_shift",
     "confusion_matrix",
     "edge_f1",

@@ -21,7 +21,7 @@ from engine.manifest import find_card, upsert_entry
 from ..data.folders import list_images, load_labeled, load_photos, read_rgb, split_holdout
 from .fid import fid_kid, inception_or_none
 from .judge import judge_probabilities
-from .metrics import colour_shift, edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
+from .metrics import centre_and_border_l1, colour_shift, edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
 from .netio import load_net
 from ..pretrained.efficientnet_lite import WeightsNotInstalled
 from .realism import realism, top1_share
@@ -237,14 +237,21 @@ def _segmenter_scale(shape: tuple[int, int], native: list[int] | None) -> tuple[
 
 def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     inputs = data.inputs[:n_inputs]
-    diversity = []
+    diversity, by_place = [], []
     for i, image in enumerate(inputs):
         x, placement = t.prepare(image)
         z = t.random_z(1000 + i, n=DIVERSITY_SAMPLES)
-        diversity.append(mean_pairwise_l1(t.forward_tensor(x.expand(DIVERSITY_SAMPLES, -1, -1, -1), z=z).cpu()))
+        renders = t.forward_tensor(x.expand(DIVERSITY_SAMPLES, -1, -1, -1), z=z).cpu()
+        diversity.append(mean_pairwise_l1(renders))
+        by_place.append(centre_and_border_l1(renders[..., : placement.scaled[1], : placement.scaled[0]]))  # the picture, no padding
     size = (t.contract.size, t.contract.size)
     reals = torch.cat([_to_tensor(tg, size) for tg in data.targets[: max(n_inputs, 2)]])
-    result = {"diversity": float(np.mean(diversity)), "real_diversity": mean_pairwise_l1(reals)}
+    centre, border = np.mean(by_place, axis=0)
+    result = {
+        "diversity": float(np.mean(diversity)), "real_diversity": mean_pairwise_l1(reals),
+        # Where z's changes land: the central half (a centred subject) vs the rest (background).
+        "diversity_centre": float(centre), "diversity_border": float(border),
+    }
     result["diversity_ratio"] = result["diversity"] / max(result["real_diversity"], 1e-9)
     if t.contract.encoder:
         encoded = torch.stack([t.encode(tg) for tg in data.targets[:n_inputs]])

@@ -47,8 +47,10 @@ def _read_example(path: Path, kind: str) -> np.ndarray:
 
 def make_grid(
     models: list[str], *, data: Path, run_dir: Path | None = None, examples: Path | None = None, limit: int = 10, side: int = 128,
-    holdout: float = 0.1, seed: int = 0, line_width: int = 2, titles: list[str] | None = None,
+    holdout: float = 0.1, seed: int = 0, line_width: int = 2, titles: list[str] | None = None, samples: int = 1,
 ) -> Image.Image:
+    if samples < 1:
+        raise ValueError(f"samples must be at least 1, got {samples}")
     translators = [engine.load(m, device="cpu") for m in models]
     first = translators[0]
     held = load_eval_set(first, Path(data), run_dir=run_dir, holdout=holdout, seed=seed, limit=limit, line_width=line_width)
@@ -59,14 +61,18 @@ def make_grid(
         rows += [(_read_example(p, first.contract.kind), None) for p in drawn[:limit]]
     palette = np.array([e.rgb for e in first.contract.palette], np.uint8) if first.contract.kind == "labels" else None
     titles = titles or [Path(m).name for m in models]
-    columns = ["input", *titles, "photo"]
+    # Seeds per (row, column) differ, so the columns of one row are independent draws of z.
+    draws = [samples if t.nz else 1 for t in translators]
+    model_columns = [f"{title} {k + 1}" if n > 1 else title for title, n in zip(titles, draws, strict=True) for k in range(n)]
+    columns = ["input", *model_columns, "photo"]
     grid = Image.new("RGB", (side * len(columns), HEADER + side * len(rows)), (255, 255, 255))
     draw = ImageDraw.Draw(grid)
     for c, title in enumerate(columns):
         draw.text((c * side + 3, 1), title[: side // 6], fill=(0, 0, 0))
     with torch.no_grad():
         for r, (image, photo) in enumerate(rows):
-            tiles = [_tile(image, side, palette=palette), *(_tile(_render(t, image, seed=r), side) for t in translators), _tile(photo, side)]
+            renders = [_render(t, image, seed=r * samples + k) for t, n in zip(translators, draws, strict=True) for k in range(n)]
+            tiles = [_tile(image, side, palette=palette), *(_tile(im, side) for im in renders), _tile(photo, side)]
             for c, tile in enumerate(tiles):
                 grid.paste(tile, (c * side, HEADER + r * side))
     return grid
@@ -80,6 +86,7 @@ def grid_main(argv: list[str] | None = None) -> int:
     p.add_argument("--examples", type=Path, help="a folder of project-made inputs to add as rows (e.g. assets/sketches)")
     p.add_argument("--titles", help="comma-separated column titles for the models (default: their names)")
     p.add_argument("--limit", type=int, default=10, help="held-out rows, and example rows, at most")
+    p.add_argument("--samples", type=int, default=1, help="renders per input, one random z each, for models that take a z")
     p.add_argument("--side", type=int, default=128, help="tile side, px")
     p.add_argument("--holdout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
@@ -92,6 +99,7 @@ def grid_main(argv: list[str] | None = None) -> int:
     grid = make_grid(
         args.models, data=args.data, run_dir=args.run, examples=args.examples, limit=args.limit, side=args.side,
         holdout=args.holdout, seed=args.seed, line_width=args.line_width, titles=titles,
+        samples=args.samples,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     grid.save(args.out)

@@ -15,7 +15,9 @@ gradients, as the original does. Weights start Xavier-normal with gain 0.02 (its
 Differences from the original, all deliberate: the KL term is averaged over the batch (summed in
 the original, which ties its weight to the batch size); D's middle layers use padding 1 and keep
 their bias (trainers/discriminators.py), the original's padding 2 and no bias change the patch
-grid by a pixel, not the model.
+grid by a pixel, not the model. An addition, off by default: lambda_swap > 0 also renders each
+label map in the next photo's style and lets D judge it (G's hinge term times lambda_swap, half of
+D's fake term), since the app puts any look on any layout and the paired losses never show G that.
 
 Shipping: spectral norm is folded into plain weights (the engine runs plain convs), and the
 export carries style controls computed from every training photo's code (see `style_controls`).
@@ -86,6 +88,7 @@ class SPADEConfig(TrainConfig):
     aspect: float = 1.0  # width / height of training crops (camvid: 4/3)
     style_components: int = 8  # principal style directions shipped for sliders
     style_presets: int = 6  # cluster centres of training styles shipped as presets
+    lambda_swap: float = 0.0  # >0: also render each label map in another photo's style, judged by D (needs batch >= 2)
 
     family: typing.ClassVar[str] = "spade"
 
@@ -123,6 +126,8 @@ class SPADETrainer(FamilyTrainer):
             from ..vgg import VGGLoss, load_vgg19
 
             self.vgg_loss = VGGLoss(load_vgg19(cfg.vgg_weights)).to(device)
+        if cfg.lambda_swap and cfg.batch_size < 2:
+            raise ValueError(f"lambda_swap renders a label map in another photo's style from the same batch: batch_size must be at least 2, got {cfg.batch_size}")
         if cfg.projected_d == "only":
             raise ValueError("SPADE's feature-matching loss needs its own discriminator: use projected_d = 'beside'")
         self.pretrained = self.add_pretrained_terms(lr=cfg.lr_d)
@@ -139,6 +144,12 @@ class SPADETrainer(FamilyTrainer):
         z = reparameterize(mu.float(), logvar.float())
         return self.G(seg, z), mu.float(), logvar.float()
 
+    def _render_swapped(self, seg: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
+        """Each label map in the next photo's style (its code's mean, no gradient to E). The paired
+        losses only ever show G a layout in its own photo's look; presets and the sliders put any look
+        on any layout, so D judges these too and G learns to keep the layout under every style."""
+        return self.G(seg, mu.detach().roll(1, 0))
+
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         cfg = self.cfg
         seg = self.encode_input(batch["input"], generator=None, training=True)
@@ -154,6 +165,11 @@ class SPADETrainer(FamilyTrainer):
             kl = kl_divergence(mu, logvar)
             loss_g = gan + cfg.lambda_feat * feat + cfg.lambda_kl * kl
             losses = {"G_gan": gan, "G_feat": feat, "KL": kl}
+            if cfg.lambda_swap:
+                pred_swap = self.D(torch.cat([seg, self._render_swapped(seg, mu).to(seg.dtype)], 1))
+                swap = multiscale_gan_loss(pred_swap, real=True, mode="hinge", for_discriminator=False)
+                loss_g = loss_g + cfg.lambda_swap * swap
+                losses["G_swap"] = swap
             if self.vgg_loss is not None:
                 vgg = self.vgg_loss(fake, real)
                 loss_g = loss_g + cfg.lambda_vgg * vgg
@@ -168,9 +184,15 @@ class SPADETrainer(FamilyTrainer):
         self.optimizers["D"].zero_grad(set_to_none=True)
         with self.autocast():
             with torch.no_grad():
-                fake, _, _ = self._generate(seg, real)
+                fake, mu, _ = self._generate(seg, real)
             pred_fake, pred_real = self._discriminate(seg, fake.detach(), real)
             d_fake = multiscale_gan_loss(pred_fake, real=False, mode="hinge", for_discriminator=True)
+            if cfg.lambda_swap:
+                with torch.no_grad():
+                    swapped = self._render_swapped(seg, mu)
+                pred_swap = self.D(torch.cat([seg, swapped.to(seg.dtype)], 1))
+                # Half of D's fake term each: the encoded renders keep their weight against the real ones.
+                d_fake = 0.5 * (d_fake + multiscale_gan_loss(pred_swap, real=False, mode="hinge", for_discriminator=True))
             d_real = multiscale_gan_loss(pred_real, real=True, mode="hinge", for_discriminator=True)
         (d_fake + d_real).backward()
         self.optimizers["D"].step()
