@@ -34,6 +34,7 @@ from trainers.evaluation import (
     load_inception,
     load_net,
     mean_pairwise_l1,
+    pairwise_l1_map,
     predict_labels,
     psnr,
     save_net,
@@ -152,14 +153,14 @@ def test_centre_and_border_l1_says_where_the_samples_differ():
     same = torch.zeros(3, 3, 16, 24)
     subject = same.clone()
     subject[1, :, 4:12, 6:18] = 1.0  # one sample's centred subject changes colour; the background never does
-    centre, border = centre_and_border_l1(subject)
+    centre, border = centre_and_border_l1(pairwise_l1_map(subject))
     assert border == 0.0 and centre == pytest.approx(2 / 3)  # 2 of 3 pairs differ by 1 there
     background = same.clone()
     background[2, :, :2] = -1.0  # only a strip along the top changes
-    centre, border = centre_and_border_l1(background)
+    centre, border = centre_and_border_l1(pairwise_l1_map(background))
     assert centre == 0.0 and border > 0
     full = torch.rand(4, 3, 16, 24)
-    centre, border = centre_and_border_l1(full)
+    centre, border = centre_and_border_l1(pairwise_l1_map(full))
     inside = 8 * 12
     assert (centre * inside + border * (16 * 24 - inside)) / (16 * 24) == pytest.approx(mean_pairwise_l1(full), rel=1e-5)
 

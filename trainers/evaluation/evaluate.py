@@ -21,7 +21,7 @@ from engine.manifest import find_card, upsert_entry
 from ..data.folders import list_images, load_labeled, load_photos, read_rgb, split_holdout
 from .fid import fid_kid, inception_or_none
 from .judge import judge_probabilities
-from .metrics import centre_and_border_l1, colour_shift, edge_f1, l1, mean_pairwise_l1, psnr, segmentation_scores, ssim
+from .metrics import centre_and_border_l1, colour_shift, edge_f1, l1, mean_pairwise_l1, pairwise_l1_map, psnr, segmentation_scores, ssim
 from .netio import load_net
 from ..pretrained.efficientnet_lite import WeightsNotInstalled
 from .realism import realism, top1_share
@@ -241,9 +241,9 @@ def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     for i, image in enumerate(inputs):
         x, placement = t.prepare(image)
         z = t.random_z(1000 + i, n=DIVERSITY_SAMPLES)
-        renders = t.forward_tensor(x.expand(DIVERSITY_SAMPLES, -1, -1, -1), z=z).cpu()
-        diversity.append(mean_pairwise_l1(renders))
-        by_place.append(centre_and_border_l1(renders[..., : placement.scaled[1], : placement.scaled[0]]))  # the picture, no padding
+        l1_map = pairwise_l1_map(t.forward_tensor(x.expand(DIVERSITY_SAMPLES, -1, -1, -1), z=z).cpu())
+        diversity.append(float(l1_map.mean()))
+        by_place.append(centre_and_border_l1(l1_map[: placement.scaled[1], : placement.scaled[0]]))  # the picture, no padding
     size = (t.contract.size, t.contract.size)
     reals = torch.cat([_to_tensor(tg, size) for tg in data.targets[: max(n_inputs, 2)]])
     centre, border = np.mean(by_place, axis=0)

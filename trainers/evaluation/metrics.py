@@ -181,27 +181,29 @@ def colour_shift(a: torch.Tensor, b: torch.Tensor, *, sigma: float = 8.0) -> flo
     return _separable_blur(diff, taps).abs().mean().item()
 
 
-def mean_pairwise_l1(samples: torch.Tensor) -> float:
-    """Diversity of K samples for one input: mean L1 ([-1, 1] scale) over all K(K-1)/2 pairs."""
+def pairwise_l1_map(samples: torch.Tensor) -> torch.Tensor:
+    """K x C x H x W samples for one input -> H x W: per pixel, the L1 ([-1, 1] scale, mean over
+    channels) averaged over all K(K-1)/2 pairs. Its mean is the diversity; its parts say where."""
     if samples.dim() != 4 or samples.shape[0] < 2:
         raise ValueError(f"expected K x C x H x W with K >= 2, got {tuple(samples.shape)}")
-    flat = samples.float().flatten(1)
-    k = flat.shape[0]
-    total = sum((flat[i] - flat[j]).abs().mean().item() for i in range(k) for j in range(i + 1, k))
+    samples = samples.float()
+    k = samples.shape[0]
+    total = sum((samples[i] - samples[j]).abs().mean(0) for i in range(k) for j in range(i + 1, k))
     return total / (k * (k - 1) / 2)
 
 
-def centre_and_border_l1(samples: torch.Tensor) -> tuple[float, float]:
-    """mean_pairwise_l1 split by place: inside the central half of each side (where a centred
-    subject such as a cat's face is) and outside it, to say whether variations change the subject
-    or only the background."""
-    h, w = samples.shape[-2:]
+def mean_pairwise_l1(samples: torch.Tensor) -> float:
+    """Diversity of K samples for one input: mean L1 ([-1, 1] scale) over all K(K-1)/2 pairs."""
+    return float(pairwise_l1_map(samples).mean())
+
+
+def centre_and_border_l1(l1_map: torch.Tensor) -> tuple[float, float]:
+    """A pairwise_l1_map's mean inside the central half of each side (where a centred subject such
+    as a cat's face is) and outside it: do the variations change the subject or only the background?"""
+    h, w = l1_map.shape
     inside = torch.zeros(h, w, dtype=torch.bool)
     inside[h // 4 : h - h // 4, w // 4 : w - w // 4] = True
-    k = samples.shape[0]
-    pairs = [(samples[i] - samples[j]).abs().float().mean(0) for i in range(k) for j in range(i + 1, k)]  # per-pixel L1
-    mean_map = torch.stack(pairs).mean(0)
-    return float(mean_map[inside].mean()), float(mean_map[~inside].mean())
+    return float(l1_map[inside].mean()), float(l1_map[~inside].mean())
 
 
 __all__ = [
@@ -212,6 +214,7 @@ __all__ = [
     "edge_f1",
     "l1",
     "mean_pairwise_l1",
+    "pairwise_l1_map",
     "psnr",
     "scores_from_confusion",
     "segmentation_scores",

@@ -134,8 +134,7 @@ class SPADETrainer(FamilyTrainer):
 
     def _discriminate(self, seg: torch.Tensor, fake: torch.Tensor, real: torch.Tensor) -> tuple[list, list]:
         """D on fake and real pairs in one batch (as the original), split back into (fake, real)."""
-        both = torch.cat([torch.cat([seg, fake.to(seg.dtype)], 1), torch.cat([seg, real], 1)], 0)
-        outputs = self.D(both)
+        outputs = self._judge(torch.cat([seg, seg], 0), torch.cat([fake.to(real.dtype), real], 0))
         n = fake.shape[0]
         return [[f[:n] for f in scale] for scale in outputs], [[f[n:] for f in scale] for scale in outputs]
 
@@ -143,6 +142,10 @@ class SPADETrainer(FamilyTrainer):
         mu, logvar = self.E(real)
         z = reparameterize(mu.float(), logvar.float())
         return self.G(seg, z), mu.float(), logvar.float()
+
+    def _judge(self, seg: torch.Tensor, image: torch.Tensor) -> list:
+        """D's outputs on each label map beside an image."""
+        return self.D(torch.cat([seg, image.to(seg.dtype)], 1))
 
     def _render_swapped(self, seg: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
         """Each label map in the next photo's style (its code's mean, no gradient to E). The paired
@@ -166,7 +169,7 @@ class SPADETrainer(FamilyTrainer):
             loss_g = gan + cfg.lambda_feat * feat + cfg.lambda_kl * kl
             losses = {"G_gan": gan, "G_feat": feat, "KL": kl}
             if cfg.lambda_swap:
-                pred_swap = self.D(torch.cat([seg, self._render_swapped(seg, mu).to(seg.dtype)], 1))
+                pred_swap = self._judge(seg, self._render_swapped(seg, mu))
                 swap = multiscale_gan_loss(pred_swap, real=True, mode="hinge", for_discriminator=False)
                 loss_g = loss_g + cfg.lambda_swap * swap
                 losses["G_swap"] = swap
@@ -190,7 +193,7 @@ class SPADETrainer(FamilyTrainer):
             if cfg.lambda_swap:
                 with torch.no_grad():
                     swapped = self._render_swapped(seg, mu)
-                pred_swap = self.D(torch.cat([seg, swapped.to(seg.dtype)], 1))
+                pred_swap = self._judge(seg, swapped)
                 # Half of D's fake term each: the encoded renders keep their weight against the real ones.
                 d_fake = 0.5 * (d_fake + multiscale_gan_loss(pred_swap, real=False, mode="hinge", for_discriminator=True))
             d_real = multiscale_gan_loss(pred_real, real=True, mode="hinge", for_discriminator=True)
