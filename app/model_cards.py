@@ -35,6 +35,14 @@ def input_words(card: ModelCard) -> str:
     return text
 
 
+def runtime_words(card: ModelCard) -> str:
+    """How the studio renders it: "ONNX Runtime on the CPU, int8 (G), fp32 (E)", or PyTorch."""
+    precision = card.entry.get("onnx_precision") or {}
+    if not precision:
+        return "PyTorch, fp32 on the CPU (bf16 on a GPU)"
+    return "ONNX Runtime on the CPU: " + ", ".join(f"{p} ({role})" for role, p in precision.items()) + "; PyTorch on a GPU"
+
+
 def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
     e = card.entry
     dataset = e.get("dataset") or {}
@@ -46,6 +54,7 @@ def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
         lines.append(f"- **dataset**: {dataset.get('name', '?')}" + (f" — terms: {dataset['terms']}" if dataset.get("terms") else ""))
     if e.get("recipe"):
         lines.append(f"- **recipe**: `{e['recipe']}`")
+    lines.append(f"- **renders with**: {runtime_words(card)}")
     trained = training_words(e)
     if trained:
         lines.append(f"- **training**: {trained}")

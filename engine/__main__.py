@@ -3,6 +3,7 @@
     python -m engine list
     python -m engine translate --model pix2pix.facades labels.png -o photo.png [--seed 3] [--samples 4]
     python -m engine convert --family pix2pix latest_net_G.pth --out weights/pix2pix.facades
+    python -m engine export-onnx pix2pix.edges2cats      (or a model folder; see engine/onnx_export.py)
 
 A bad input or model prints one line on stderr and exits with status 2.
 """
@@ -20,7 +21,7 @@ EXIT_USAGE = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description="GANvas inference engine")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,translate,convert}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,translate,export-onnx,convert}")
     commands.add_parser("list", help="the registered models and whether their weights are on disk")
 
     tr = commands.add_parser("translate", help="run a model on one image")
@@ -33,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--direction", choices=("AtoB", "BtoA"), default=None, help="CycleGAN direction")
     tr.add_argument("--device", choices=("cpu", "cuda", "mps"), default=None, help="default: the best available")
     tr.add_argument("--keep-size", action="store_true", help="give the output the input's pixel size")
+    tr.add_argument("--backend", choices=("torch", "onnx"), default=None, help="default: ONNX Runtime on the CPU where the model has graphs")
+
+    ex = commands.add_parser("export-onnx", help="derive a model folder's ONNX graphs from its safetensors (fp32, checked against torch)")
+    ex.add_argument("model", help="a registered name (its manifest entry gets the graphs' checksums) or a model folder")
+    ex.add_argument("--generators-only", action="store_true", help="no graph for the encoder (the engine runs it in torch)")
 
     commands.add_parser("convert", help="turn an official checkpoint into a model folder (see `convert --help`)", add_help=False)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
@@ -67,7 +73,7 @@ def _translate(args: argparse.Namespace) -> int:
         raise ValueError(f"--samples must be at least 1, got {args.samples}")
     if args.samples is not None and args.style is not None:
         raise ValueError("--samples draws random looks; it cannot be combined with --style")
-    translator = load(args.model, device=args.device)
+    translator = load(args.model, device=args.device, backend=args.backend)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.samples is not None:
         seed = 0 if args.seed is None else args.seed
@@ -80,6 +86,18 @@ def _translate(args: argparse.Namespace) -> int:
         image.save(path)
         seed = image.info.get(SEED_KEY)
         print(f"{path}" + (f"  (seed {seed})" if seed is not None else ""))
+    return 0
+
+
+def _export_onnx(model: str, *, generators_only: bool) -> int:
+    from .onnx_publish import export_and_register
+
+    try:
+        import onnx  # noqa: F401  (torch's exporter writes through it)
+    except ImportError:
+        raise ValueError("ONNX export needs the onnx package: pip install -r requirements-train.txt") from None
+    for line in export_and_register(model, generators_only=generators_only):
+        print(line)
     return 0
 
 
@@ -101,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
         if args.command == "list":
             return _list()
+        if args.command == "export-onnx":
+            return _export_onnx(args.model, generators_only=args.generators_only)
         return _translate(args)
     except (ValueError, ModelError, OSError) as exc:
         print("error: " + str(exc).replace("\n", " "), file=sys.stderr)

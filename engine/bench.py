@@ -1,6 +1,12 @@
-"""Inference benchmark: each family's generator at 256 x 256, plain against GANvas's path.
+"""Inference benchmarks.
 
-    python -m engine.bench [--families pix2pix cyclegan] [--threads 2] [--iters 20] [--compile]
+    python -m engine.bench [--models NAME ...] [--threads 2] [--iters 20]
+    python -m engine.bench --families pix2pix cyclegan [--threads 2] [--iters 20] [--compile]
+
+Without --families: every shipped model end to end at its studio size in plain torch, the
+engine's torch path, ONNX Runtime fp32 and int8, with max |diff| (engine/bench_models.py).
+
+With --families: each family's paper-size generator at 256 x 256, plain against GANvas's path.
 
 "plain" is the network as a user would run it: eval, torch.no_grad, eager fp32, default memory
 format. "ganvas" is what `engine.load` gives: `engine.speed.optimize_for_inference` under
@@ -180,7 +186,8 @@ def format_table(rows: list[dict], *, device: torch.device) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES))
+    parser.add_argument("--families", nargs="+", choices=FAMILIES, default=None, help="paper-size random generators instead of the shipped models")
+    parser.add_argument("--models", nargs="+", default=None, help="shipped models to time (default: all that are on disk)")
     parser.add_argument("--threads", type=int, default=2, help="CPU intra-op threads (torch.set_num_threads)")
     parser.add_argument("--iters", type=int, default=20, help="timed calls per path")
     parser.add_argument("--warmup", type=int, default=3)
@@ -191,6 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    if args.families is None:
+        from .bench_models import run
+
+        print(
+            f"torch {torch.__version__}, {args.threads} threads (torch and ONNX Runtime), CPU {torch.backends.cpu.get_cpu_capability()}, "
+            f"load average {load:.1f} on {os.cpu_count()} CPUs; one render through Translator, p50 of {args.iters} after {args.warmup} warm-up"
+        )
+        print(run(threads=args.threads, iters=args.iters, warmup=args.warmup, names=args.models))
+        return 0
     print(
         f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads, "
         f"CPU {torch.backends.cpu.get_cpu_capability()}, load average {load:.1f} on {os.cpu_count()} CPUs; "

@@ -65,12 +65,56 @@ def build_networks(config: dict) -> dict[str, nn.Module]:
     return networks
 
 
-def load_folder(folder: Path, *, device: str | torch.device | None = None) -> Translator:
+BACKENDS = ("torch", "onnx")
+
+
+def choose_backend(folder: Path, *, target: torch.device, backend: str | None) -> str:
+    """Explicit wins; otherwise ONNX Runtime on the CPU where the folder has current graphs."""
+    from .onnx_backend import runtime_available, stale_reason
+    from .onnx_export import read_onnx_config
+
+    if backend is not None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+        if backend == "onnx" and target.type != "cpu":
+            raise ValueError(f"the onnx backend runs on the CPU; use backend='torch' on {target.type}")
+        if backend == "onnx" and not runtime_available():
+            raise ModelError("backend='onnx' needs ONNX Runtime: pip install -r requirements.txt")
+        return backend
+    if target.type != "cpu" or not runtime_available():
+        return "torch"
+    record = read_onnx_config(folder)
+    if record is None:
+        return "torch"
+    reason = stale_reason(folder, record)
+    if reason:
+        logger.warning("%s: rendering with torch; run `python -m engine export-onnx %s`", reason, folder)
+        return "torch"
+    return "onnx"
+
+
+def load_folder(folder: Path, *, device: str | torch.device | None = None, backend: str | None = None) -> Translator:
+    """backend: "onnx" (ONNX Runtime, CPU), "torch", or None for ONNX where the folder has graphs."""
     folder = Path(folder)
     config = read_config(folder)
     family_spec(config["family"])
-    networks = build_networks(config)
+    target = resolve_device(device)
+    chosen = choose_backend(folder, target=target, backend=backend)
     roles, extras = split_by_role(read_tensors(folder))
+    networks: dict = {}
+    if chosen == "onnx":
+        from .onnx_backend import load_onnx_networks
+
+        networks = load_onnx_networks(folder, config=config)
+    # torch builds every network without a graph (all of them on the torch backend; on the ONNX
+    # one, an encoder shipped without a graph: it runs once per style photo, not per stroke).
+    rest = {role: spec for role, spec in config["networks"].items() if role not in networks}
+    networks.update(_torch_networks(folder, {**config, "networks": rest}, roles, target))
+    return Translator(config=config, networks=networks, extras=extras, device=target, folder=folder, backend=chosen)
+
+
+def _torch_networks(folder: Path, config: dict, roles: dict[str, dict], target: torch.device) -> dict[str, nn.Module]:
+    networks = build_networks(config)
     for role, net in networks.items():
         if role not in roles:
             raise ModelError(f"the weights in {folder} have no tensors for network {role!r} named in config.json; re-export the model")
@@ -83,24 +127,25 @@ def load_folder(folder: Path, *, device: str | torch.device | None = None) -> Tr
                 f"the weights {files} do not fit the network {role!r} described in {folder / CONFIG_FILE} "
                 f"({' '.join(first)}); the config and weights come from different exports: export the model again"
             ) from exc
-    target = resolve_device(device)
     for net in networks.values():
         net.eval().requires_grad_(False).to(target)
         if target.type == "cuda":
             net.to(memory_format=torch.channels_last)
-    networks = {role: optimize_for_inference(net, target) for role, net in networks.items()}
-    return Translator(config=config, networks=networks, extras=extras, device=target, folder=folder)
+    return {role: optimize_for_inference(net, target) for role, net in networks.items()}
 
 
-def load(name_or_folder: str | Path, device: str | torch.device | None = None) -> Translator:
-    """A registered model name (see list_models) or the path of a model folder -> Translator."""
+def load(name_or_folder: str | Path, device: str | torch.device | None = None, *, backend: str | None = None) -> Translator:
+    """A registered model name (see list_models) or the path of a model folder -> Translator.
+
+    backend: "onnx" renders through ONNX Runtime on the CPU, "torch" through PyTorch (any device);
+    None picks ONNX on the CPU where the model folder has graphs current with its weights."""
     path = Path(name_or_folder)
     if path.is_dir():
-        return load_folder(path, device=device)
+        return load_folder(path, device=device, backend=backend)
     card = find_card(str(name_or_folder))
     _ensure_files(card)
     _verify(card)
-    return load_folder(card.folder, device=device)
+    return load_folder(card.folder, device=device, backend=backend)
 
 
 def save_model(

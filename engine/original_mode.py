@@ -69,7 +69,8 @@ def use_original_test_mode(translator: Translator, enabled: bool = True, *, drop
             translator.networks.update(saved)
             delattr(translator, _SAVED)
         for role in roles:
-            set_original_test_mode(translator.networks[role], False)
+            if isinstance(translator.networks[role], nn.Module):  # not an ONNX graph
+                set_original_test_mode(translator.networks[role], False)
         return translator
     if saved is None:
         setattr(translator, _SAVED, {role: translator.networks[role] for role in roles})

@@ -34,6 +34,7 @@ class Translator:
         extras: dict[str, torch.Tensor],
         device: torch.device,
         folder: Path | None = None,
+        backend: str = "torch",  # "onnx": networks are ONNX Runtime graphs (engine.onnx_backend)
     ) -> None:
         self.config = config
         self.name: str = config.get("name", folder.name if folder else "model")
@@ -45,13 +46,22 @@ class Translator:
         self.device = device
         self.dtype = inference_dtype(device)
         self.folder = folder
+        self.backend = backend
         self.max_side = DEFAULT_MAX_SIDE.get(device.type, 512)
         generators = [networks[r] for r in self.spec.generators if r in networks]
         self.size_multiple: int = max(net.size_multiple for net in generators)  # input sides are padded to a multiple of it
         self.min_side: int = max(net.min_size for net in generators)
 
     def __repr__(self) -> str:
-        return f"Translator({self.name!r}, family={self.family!r}, device={self.device})"
+        return f"Translator({self.name!r}, family={self.family!r}, device={self.device}, backend={self.backend!r})"
+
+    @property
+    def precision(self) -> str:
+        """What the generators compute in: "int8" / "fp32" (ONNX), or the torch dtype's name."""
+        if self.backend == "onnx":
+            kinds = {getattr(self.networks[r], "precision", "fp32") for r in self.spec.generators if r in self.networks}
+            return "+".join(sorted(kinds))
+        return str(self.dtype).removeprefix("torch.")
 
     # ----- inputs -----
     def _working_side(self, width: int, height: int) -> int:

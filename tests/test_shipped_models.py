@@ -62,7 +62,7 @@ def fixed_input(contract: engine.InputContract) -> np.ndarray:
 
 
 def render(name: str) -> np.ndarray:
-    model = engine.load(name)
+    model = engine.load(name, backend="torch")  # the weights themselves; their ONNX graphs: test_shipped_onnx.py
     image = fixed_input(model.contract)
     out = model(image, seed=0) if model.nz else model(image)
     return np.asarray(out.convert("RGB"))

@@ -335,9 +335,12 @@ def test_export_then_engine_load_gives_the_trainers_output(tmp_path, monkeypatch
     monkeypatch.setenv("GANVAS_OPTIMIZE", "0")
     entry = export_run(tmp_path / "run", name=f"{family}.tiny", out=folder, manifest=False)
     assert entry["export_max_abs_diff"] == 0.0
-    plain = engine.load(folder, device="cpu")
+    plain = engine.load(folder, device="cpu", backend="torch")
     monkeypatch.delenv("GANVAS_OPTIMIZE")
-    translator = engine.load(folder, device="cpu")
+    translator = engine.load(folder, device="cpu", backend="torch")
+    # The export also derived ONNX graphs, which engine.load renders with on the CPU.
+    exported = engine.load(folder, device="cpu")
+    assert (folder / "onnx.json").is_file() and exported.backend == "onnx"
     x = _engine_input(translator, family)
     z = torch.randn(1, translator.nz, generator=torch.Generator().manual_seed(2)) if translator.nz else None
     roles = ["G_AtoB", "G_BtoA"] if family == "cyclegan" else ["G"]
@@ -350,6 +353,8 @@ def test_export_then_engine_load_gives_the_trainers_output(tmp_path, monkeypatch
         assert torch.equal(ref, got), f"{role}: max diff {(ref - got).abs().max():.3g}"
         fast = translator.forward_tensor(x, z=z, direction=direction)
         assert torch.allclose(ref, fast, atol=1e-4), f"{role}: max diff {(ref - fast).abs().max():.3g}"
+        graph = exported.forward_tensor(x, z=z, direction=direction)
+        assert torch.allclose(ref, graph, atol=1e-4), f"{role} in ONNX Runtime: max diff {(ref - graph).abs().max():.3g}"
     contract = translator.contract
     if family == "cyclegan":
         assert contract.directions == {"AtoB": "day → night", "BtoA": "night → day"} and contract.any_resolution

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import build_config, config_classes, describe_fields, describe_resume_settings, load_recipe, parse_set_args
 
-COMMANDS = ("train", "export", "edges", "evaluate", "grid", "segmenter", "judge")
+COMMANDS = ("train", "export", "quantize", "edges", "evaluate", "grid", "segmenter", "judge")
 
 
 def _train(argv: list[str]) -> None:
@@ -59,11 +59,12 @@ def _export(argv: list[str]) -> None:
     p.add_argument("--fp16", action="store_true")
     p.add_argument("--out", type=Path, help="model folder (default weights/NAME, registered in weights/manifest.json)")
     p.add_argument("--last", action="store_true", help="the last step's weights, not the moving average (runs with ema_decay)")
+    p.add_argument("--no-onnx", action="store_true", help="skip deriving the ONNX graphs (`python -m engine export-onnx` makes them later)")
     args = p.parse_args(argv)
     from .export import export_run
 
     storage = "int8" if args.int8 else "fp16" if args.fp16 else "fp32"
-    entry = export_run(args.run_dir, name=args.name, storage=storage, out=args.out, averaged=not args.last)
+    entry = export_run(args.run_dir, name=args.name, storage=storage, out=args.out, averaged=not args.last, onnx=not args.no_onnx)
     print(
         f"exported {args.name}: {entry['size_bytes'] / 2**20:.2f} MiB ({storage}, {entry['weights']} weights), "
         f"max |engine - trainer| = {entry['export_max_abs_diff']:.2e}"
@@ -82,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             _train(rest)
         elif command == "export":
             _export(rest)
+        elif command == "quantize":
+            from .calibration import quantize_main
+
+            quantize_main(rest)
         elif command == "edges":
             from .data.edges_cli import main as edges_main
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 import engine
-from engine.manifest import upsert_entry, weights_dir
+from engine.manifest import read_manifest, upsert_entry, weights_dir
 
 from .checkpoint import latest_checkpoint, load_checkpoint
 from .state import build_family, config_of, restore_networks, training_device
@@ -40,7 +40,8 @@ def _read_json(path: Path) -> dict:
 
 
 def export_run(
-    run_dir: Path, *, name: str, storage: str = "fp32", out: Path | None = None, manifest: bool = True, averaged: bool = True
+    run_dir: Path, *, name: str, storage: str = "fp32", out: Path | None = None, manifest: bool = True, averaged: bool = True,
+    onnx: bool = True,
 ) -> dict:
     run_dir = Path(run_dir)
     family, state = restore_family(run_dir, averaged=averaged)
@@ -80,6 +81,16 @@ def export_run(
     if manifest:
         upsert_entry(entry, path=(folder.parent / "manifest.json") if out else None)
     logger.info("exported %s to %s (%s, max |engine - trainer| = %.2e)", name, folder, storage, deviation)
+    if onnx:
+        # The ONNX graphs are derived from the weights just written (fp32; `python -m trainers
+        # quantize NAME --data DIR` makes int8 ones), and their checksums join the manifest entry.
+        from engine.onnx_export import export_folder
+        from engine.onnx_publish import register_graphs
+
+        export_folder(folder)
+        if manifest:
+            register_graphs(folder, name, manifest=folder.parent / "manifest.json")
+            entry = next(m for m in read_manifest(folder.parent / "manifest.json")["models"] if m["name"] == name)
     return entry
 
 

@@ -40,8 +40,12 @@ class SameConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pads = []
+        exporting = torch.onnx.is_in_onnx_export()
         for size, k, s in zip(reversed(x.shape[-2:]), reversed(self.kernel_size), reversed(self.stride), strict=True):
-            total = max((math.ceil(size / s) - 1) * s + k - size, 0)
+            # An exported graph takes sides that are multiples of the stride (the U-Net's size
+            # multiple), where the padding is k - s whatever the side: a constant, not shape
+            # arithmetic the ONNX tracer would freeze at the example's size.
+            total = max(k - s, 0) if exporting else max((math.ceil(size / s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
         return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 

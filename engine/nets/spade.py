@@ -21,6 +21,14 @@ from .official import LayoutError, Mapped, official_layout
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 
 
+def _param_free_norm_for_export(norm: nn.InstanceNorm2d | nn.BatchNorm2d, x: torch.Tensor) -> torch.Tensor:
+    if isinstance(norm, nn.BatchNorm2d) and norm.running_mean is not None:  # eval statistics
+        shape = (1, -1, 1, 1)
+        return (x - norm.running_mean.view(shape)) * torch.rsqrt(norm.running_var.view(shape) + norm.eps)
+    mean = x.mean((2, 3), keepdim=True)
+    return (x - mean) * torch.rsqrt((x - mean).pow(2).mean((2, 3), keepdim=True) + norm.eps)
+
+
 class SPADE(nn.Module):
     """Parameter-free norm, then a per-pixel scale and shift predicted from the labels."""
 
@@ -35,7 +43,13 @@ class SPADE(nn.Module):
         self.mlp_beta = nn.Conv2d(hidden, channels, 3, padding=1)
 
     def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
-        normalized = self.param_free_norm(x)
+        norm = self.param_free_norm
+        if torch.onnx.is_in_onnx_export() and isinstance(norm, nn.InstanceNorm2d | nn.BatchNorm2d):
+            # The ONNX exporter cannot see the channel count after the start grid's Resize, which
+            # its normalisation ops need: the same arithmetic, spelled out.
+            normalized = _param_free_norm_for_export(norm, x)
+        else:
+            normalized = norm(x)
         seg = F.interpolate(seg, size=x.shape[-2:], mode="nearest")
         actv = self.mlp_shared(seg)
         return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
@@ -130,7 +144,9 @@ class SPADEGenerator(Network):
                 z = torch.randn(n, self.z_dim, dtype=seg.dtype, device=seg.device)
             check_latent(z, batch=n, nz=self.z_dim)
             x = self.fc(z.to(seg.dtype)).view(n, -1, self.base_height, self.base_width)
-            if x.shape[-2:] != grid:
+            # An exported graph resamples always (identity at the start grid's own size): the
+            # comparison would be frozen at the export's example size.
+            if x.shape[-2:] != grid or torch.onnx.is_in_onnx_export():
                 # Any aspect: the learned start grid is resampled to the requested one.
                 x = F.interpolate(x, size=grid, mode="bilinear", align_corners=False)
         else:

@@ -337,10 +337,12 @@ def _uint8(y: torch.Tensor) -> np.ndarray:
 def evaluate(
     name: str, *, data: Path, run_dir: Path | None = None, segmenter: Path | None = None, judge: Path | None = None,
     holdout: float = 0.1, seed: int = 0, limit: int = 100, line_width: int = 2, inception: Path | None = None, device: str | None = None,
-    imagenet_class: int | None = None,
+    imagenet_class: int | None = None, backend: str | None = "torch",
 ) -> dict:
+    """backend: "torch" (the default: the weights as trained, fp32), "onnx" (the shipped ONNX graphs,
+    int8 where they are) or None (what engine.load picks, as the studio does)."""
     t0 = time.perf_counter()
-    t = engine.load(name, device=device)
+    t = engine.load(name, device=device, backend=backend)
     data_set = load_eval_set(t, Path(data), run_dir=run_dir, holdout=holdout, seed=seed, limit=limit, line_width=line_width)
     if not data_set.inputs:
         raise ValueError(f"no evaluation images found under {data}")
@@ -374,7 +376,7 @@ def evaluate(
         metrics.update(fid_kid(resize(fakes), resize(reals), net=net, kid_subset_size=min(1000, len(fakes))))
     return {
         "model": name, "data": str(data), "n": len(data_set.inputs), "files": data_set.files + data_set.files_b,
-        "metrics": metrics, "seconds": round(time.perf_counter() - t0, 1),
+        "metrics": metrics, "seconds": round(time.perf_counter() - t0, 1), "backend": f"{t.backend} ({t.precision})",
     }
 
 
@@ -392,13 +394,14 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--line-width", type=int, default=2)
     p.add_argument("--device")
+    p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="onnx: the shipped ONNX graphs (int8 where quantized)")
     p.add_argument("--out", type=Path, help="JSON file to write (default: print only)")
     p.add_argument("--write", action="store_true", help="store the metrics in the model's manifest entry")
     args = p.parse_args(argv)
     result = evaluate(
         args.name, data=args.data, run_dir=args.run, segmenter=args.segmenter, judge=args.judge, holdout=args.holdout,
         seed=args.seed, limit=args.limit, line_width=args.line_width, inception=args.inception, device=args.device,
-        imagenet_class=args.imagenet_class,
+        imagenet_class=args.imagenet_class, backend=args.backend,
     )
     print(json.dumps({k: v for k, v in result.items() if k != "files"}, indent=1))
     if args.out:

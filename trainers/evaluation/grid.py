@@ -51,7 +51,7 @@ def make_grid(
 ) -> Image.Image:
     if samples < 1:
         raise ValueError(f"samples must be at least 1, got {samples}")
-    translators = [engine.load(m, device="cpu") for m in models]
+    translators = [_load(m) for m in models]
     first = translators[0]
     held = load_eval_set(first, Path(data), run_dir=run_dir, holdout=holdout, seed=seed, limit=limit, line_width=line_width)
     rows: list[tuple[np.ndarray, np.ndarray | None]] = list(zip(held.inputs, held.targets, strict=True))
@@ -78,9 +78,15 @@ def make_grid(
     return grid
 
 
+def _load(spec: str) -> engine.Translator:
+    """NAME or NAME@BACKEND (torch, onnx): the same model side by side in two runtimes."""
+    name, _, backend = spec.partition("@")
+    return engine.load(name, device="cpu", backend=backend or None)
+
+
 def grid_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m trainers grid", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="+", help="registered model names or model folders (the first sets the inputs)")
+    p.add_argument("models", nargs="+", help="registered model names or model folders (the first sets the inputs); NAME@torch or NAME@onnx picks the runtime")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--run", type=Path, help="the training run (its data.json says which files were held out)")
     p.add_argument("--examples", type=Path, help="a folder of project-made inputs to add as rows (e.g. assets/sketches)")
