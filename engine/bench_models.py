@@ -10,7 +10,7 @@ busy machine slows them alike:
   are int8);
 - ORT int8: the shipped int8 graphs, where the model ships them;
 
-and max |diff| of each network output against plain, in the [-1, 1] output range.
+and max / mean |diff| of each network output against plain, in the [-1, 1] output range.
 CycleGAN also renders at 512 px, the studio's cap for photos.
 """
 from __future__ import annotations
@@ -81,12 +81,14 @@ def runtimes(name: str, scratch: Path) -> dict[str, object]:
     return found
 
 
-def max_diff(translators: dict[str, object], image: Image.Image) -> dict[str, float]:
+def output_diff(translators: dict[str, object], image: Image.Image) -> dict[str, tuple[float, float]]:
+    """label -> (max, mean) |output - plain| on the network's [-1, 1] output."""
     ref = translators["plain"]
     x, _ = ref.prepare(image)
     z = ref.random_z(0) if ref.nz else None
     want = ref.forward_tensor(x, z=z)
-    return {label: float((t.forward_tensor(x, z=z) - want).abs().max()) for label, t in translators.items()}
+    diffs = {label: (t.forward_tensor(x, z=z) - want).abs() for label, t in translators.items()}
+    return {label: (float(d.max()), float(d.mean())) for label, d in diffs.items()}
 
 
 def time_renders(calls: dict[str, Callable[[], object]], *, iters: int, warmup: int) -> dict[str, float]:
@@ -120,23 +122,23 @@ def bench_models(*, names: list[str] | None = None, iters: int = 20, warmup: int
                 rows.append({
                     "model": name, "size": f"{out.width}x{out.height}",
                     "p50_ms": time_renders(calls, iters=iters, warmup=warmup),
-                    "max_abs_diff": max_diff(translators, image),
+                    "abs_diff": output_diff(translators, image),
                 })
     return rows
 
 
 def format_rows(rows: list[dict]) -> str:
     labels = ["plain", "torch", "ORT fp32", "ORT int8"]
-    head = ["model", "output", *(f"{label} ms" for label in labels), "speed-up vs torch", *(f"|diff| {label}" for label in labels[2:])]
+    head = ["model", "output", *(f"{label} ms" for label in labels), "speed-up vs torch", *(f"max/mean |diff| {label}" for label in labels[2:])]
     lines = [head]
     for r in rows:
-        p50, diff = r["p50_ms"], r["max_abs_diff"]
+        p50, diff = r["p50_ms"], r["abs_diff"]
         best = min(v for k, v in p50.items() if k.startswith("ORT")) if any(k.startswith("ORT") for k in p50) else None
         lines.append([
             r["model"], r["size"],
             *(f"{p50[label]:.1f}" if label in p50 else "-" for label in labels),
             f"{p50['torch'] / best:.2f}x" if best else "-",
-            *(f"{diff[label]:.1e}" if label in diff else "-" for label in labels[2:]),
+            *(f"{diff[label][0]:.1e} / {diff[label][1]:.1e}" if label in diff else "-" for label in labels[2:]),
         ])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     return "\n".join("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))) for line in lines)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import torch
@@ -66,6 +67,7 @@ def build_networks(config: dict) -> dict[str, nn.Module]:
 
 
 BACKENDS = ("torch", "onnx")
+BACKEND_ENV = "GANVAS_BACKEND"  # "torch" or "onnx": the default for engine.load (e.g. to compare a server both ways)
 
 
 def choose_backend(folder: Path, *, target: torch.device, backend: str | None) -> str:
@@ -73,6 +75,7 @@ def choose_backend(folder: Path, *, target: torch.device, backend: str | None) -
     from .onnx_backend import runtime_available, stale_reason
     from .onnx_export import read_onnx_config
 
+    backend = backend or os.environ.get(BACKEND_ENV) or None
     if backend is not None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")

@@ -124,6 +124,7 @@ def export_network(net: Network, path: Path, *, config: dict, is_encoder: bool) 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")
     os.close(fd)
+    os.chmod(tmp, 0o644)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(
@@ -186,7 +187,7 @@ def export_folder(
                 raise RuntimeError(f"{path}: ONNX Runtime differs from torch by {diff:.2e} (limit {PARITY_LIMIT:.0e}); not kept")
             graphs[role]["max_abs_diff_vs_torch"] = diff
         if calibration is not None and calibration.feeds.get(role):
-            graphs[role].update(_quantized(path, calibration.feeds[role]))
+            graphs[role].update(_quantized(path, calibration.feeds[role], keep_fp32=calibration.keep_fp32))
         logger.info("exported %s (%s)", path, graphs[role])
     record = {
         "opset": OPSET,
@@ -200,20 +201,23 @@ def export_folder(
     return record
 
 
-def _quantized(path: Path, feeds: list) -> dict:
+def _quantized(path: Path, feeds: list, *, keep_fp32: str | None) -> dict:
     """Replace the fp32 graph at path by its int8 QDQ form; return what onnx.json records of it."""
     from .onnx_quantize import int8_deviation, quantize_graph
 
     fp32 = path.with_suffix(".fp32.onnx")
     os.replace(path, fp32)
     try:
-        quantize_graph(fp32, path, feeds)
+        kept = quantize_graph(fp32, path, feeds, keep_fp32=keep_fp32)
         mean, worst = int8_deviation(fp32, path, feeds)
     except BaseException:
         os.replace(fp32, path)  # the fp32 graph stays: the folder is never left without one
         raise
     fp32.unlink()
-    return {"precision": "int8", "int8_mean_abs_diff": mean, "int8_max_abs_diff": worst, "calibration_inputs": len(feeds)}
+    return {
+        "precision": "int8", "int8_mean_abs_diff": mean, "int8_max_abs_diff": worst, "calibration_inputs": len(feeds),
+        "kept_fp32": {"pattern": keep_fp32, "nodes": len(kept)} if keep_fp32 else None,
+    }
 
 
 def read_onnx_config(folder: Path) -> dict | None:
@@ -227,6 +231,7 @@ def write_onnx_config(folder: Path, record: dict) -> None:
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh, indent=1)
         fh.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; the folder's other files are world-readable
     os.replace(tmp, path)
 
 

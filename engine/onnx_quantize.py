@@ -9,6 +9,7 @@ inputs), listed in onnx.json with how each became a network input, so the graph 
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +27,13 @@ class Calibration:
 
     feeds: dict[str, list[dict[str, np.ndarray]]]  # role -> [{"x": ..., "z": ...}, ...]
     record: dict = field(default_factory=dict)
+    keep_fp32: str | None = None  # regular expression over node names that stay fp32
 
 
-def quantize_graph(src: Path, dst: Path, feeds: list[dict[str, np.ndarray]]) -> None:
-    """fp32 graph at src -> int8 QDQ graph at dst, activation ranges from feeds."""
+def quantize_graph(src: Path, dst: Path, feeds: list[dict[str, np.ndarray]], *, keep_fp32: str | None = None) -> list[str]:
+    """fp32 graph at src -> int8 QDQ graph at dst, activation ranges from feeds. Nodes whose name
+    matches the regular expression keep_fp32 stay in fp32; returns their names."""
+    import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -38,12 +42,14 @@ def quantize_graph(src: Path, dst: Path, feeds: list[dict[str, np.ndarray]]) -> 
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        kept = [n.name for n in onnx.load(str(pre)).graph.node if keep_fp32 and re.search(keep_fp32, n.name)]
         reader = _feed_reader(feeds)
         quantize_static(
-            str(pre), str(dst), reader, quant_format=QuantFormat.QDQ, per_channel=True,
+            str(pre), str(dst), reader, quant_format=QuantFormat.QDQ, per_channel=True, nodes_to_exclude=kept,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.Percentile, extra_options={"CalibPercentile": PERCENTILE},
         )
+    return kept
 
 
 def _feed_reader(feeds: list[dict[str, np.ndarray]]) -> object:

@@ -101,6 +101,9 @@ def test_load_picks_onnx_only_for_current_graphs(make_model, one_thread, tmp_pat
     export_folder(folder)
     assert engine.load_folder(folder).backend == "onnx"
     assert engine.load_folder(folder, backend="torch").backend == "torch"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GANVAS_BACKEND", "torch")  # a server's default, e.g. to compare both ways
+        assert engine.load_folder(folder).backend == "torch"
     with pytest.raises(ValueError, match="unknown backend"):
         engine.load_folder(folder, backend="tensorrt")
     # Other weights under the same graphs: stale, so torch renders and says why.

@@ -140,7 +140,9 @@ def quantize_main(argv: list[str]) -> None:
     p.add_argument("--data", type=Path, required=True, help="the dataset the model was trained on")
     p.add_argument("--count", type=int, default=32, help="training-split inputs per direction (plus the assets)")
     p.add_argument("--generators-only", action="store_true", help="no graph for the encoder (the engine runs it in torch)")
+    p.add_argument("--keep-fp32", metavar="REGEX", help="nodes whose ONNX name matches stay fp32 (e.g. 'mlp_gamma|mlp_beta')")
     args = p.parse_args(argv)
     calibration = build_calibration(args.name, data=args.data, count=args.count)
+    calibration.keep_fp32 = args.keep_fp32
     for line in export_and_register(args.name, calibration=calibration, generators_only=args.generators_only):
         print(line)
