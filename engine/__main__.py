@@ -53,12 +53,19 @@ def _list() -> int:
     if not cards:
         print(f"no models registered in {weights_dir() / MANIFEST_FILE}")
         return 0
-    rows = [("name", "family", "task", "weights")]
-    rows += [(c.name, c.family, c.task, "available" if c.available else "missing") for c in cards]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    rows = [("name", "family", "task", "weights", "renders on the CPU with")]
+    rows += [(c.name, c.family, c.task, "available" if c.available else "missing", _runtime(c.entry)) for c in cards]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     return 0
+
+
+def _runtime(entry: dict) -> str:
+    precision = entry.get("onnx_precision") or {}
+    if not precision:
+        return "torch fp32"
+    return "onnx " + ", ".join(f"{role} {p}" for role, p in precision.items())
 
 
 def _numbered(path: Path, i: int) -> Path:

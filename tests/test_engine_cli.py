@@ -35,10 +35,10 @@ def test_list_and_translate_in_a_subprocess(weights_registry, tmp_path: Path) ->
     listed = run_cli("list")
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
-    assert lines[0].split() == ["name", "family", "task", "weights"]
+    assert lines[0].split() == ["name", "family", "task", "weights", "renders", "on", "the", "CPU", "with"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert rows["pix2pix.tiny"].split()[1] == "pix2pix" and rows["pix2pix.tiny"].endswith("available")
-    assert rows["cyclegan.tiny"].endswith("missing")
+    assert rows["pix2pix.tiny"].split()[1] == "pix2pix" and rows["pix2pix.tiny"].endswith("available  torch fp32")
+    assert rows["cyclegan.tiny"].endswith("missing    torch fp32")
 
     out = tmp_path / "out" / "photo.png"
     done = run_cli("translate", "--model", "pix2pix.tiny", str(sketch(tmp_path / "in.png")), "-o", str(out), "--device", "cpu")
