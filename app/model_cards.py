@@ -14,6 +14,7 @@ from .model_words import FOLD_SUMMARY, TAB_OF, developer_notes, fold, scrub_path
 from .models import HUB, STUDIO_MODELS, ModelHub
 
 NOT_MEASURED = "not measured yet"
+CHECK_WORDS = {"kid_lite1_x1000": "KID-Lite1", "edge_f1": "edge F1", "fcn_pixel_accuracy_ratio": "FCN ratio", "diversity_ratio": "diversity ratio"}
 KIND_WORDS = {"sketch": "a pen sketch", "labels": "a painted label map", "photo": "a photo"}
 
 
@@ -39,8 +40,17 @@ def runtime_words(card: ModelCard) -> str:
     """How the studio renders it: "ONNX Runtime on the CPU, int8 (G), fp32 (E)", or PyTorch."""
     precision = card.entry.get("onnx_precision") or {}
     if not precision:
-        return "PyTorch, fp32 on the CPU (bf16 on a GPU)"
-    return "ONNX Runtime on the CPU: " + ", ".join(f"{p} ({role})" for role, p in precision.items()) + "; PyTorch on a GPU"
+        note = card.entry.get("onnx_note")
+        return "PyTorch, fp32 on the CPU (bf16 on a GPU)" + (f" ({note})" if note else "")
+    words = "ONNX Runtime on the CPU: " + ", ".join(f"{p} ({role})" for role, p in precision.items()) + "; PyTorch on a GPU"
+    check = card.entry.get("int8_check") or {}
+    digits = {"kid_lite1_x1000": 1}
+    figures = [
+        f"{CHECK_WORDS[k]} {v['fp32']:.{digits.get(k, 3)}f} → {v['int8']:.{digits.get(k, 3)}f}" for k, v in check.items() if k in CHECK_WORDS
+    ]
+    if figures:
+        words += " (int8 against fp32 on held-out inputs: " + ", ".join(figures) + ")"
+    return words
 
 
 def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:

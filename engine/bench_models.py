@@ -1,8 +1,8 @@
 """The shipped models end to end, in every runtime, in one run: `python -m engine.bench` (no --families).
 
 Each model renders one of the project's assets at its studio size through `Translator.__call__`
-(preparation, network, back to a PIL image), in four ways, timed call by call in turn so that a
-busy machine slows them alike:
+(preparation, network, back to a PIL image), in four ways, timed in turns of a few calls so that
+a busy machine slows them alike:
 
 - plain: the torch networks as built, eval mode, no engine rewrites (GANVAS_OPTIMIZE=0);
 - torch: `engine.load(name, backend="torch")`, the engine's torch path before ONNX;
@@ -91,19 +91,26 @@ def output_diff(translators: dict[str, object], image: Image.Image) -> dict[str,
     return {label: (float(d.max()), float(d.mean())) for label, d in diffs.items()}
 
 
+SETTLE_S = 0.3  # pause before each runtime's turn: torch's OpenMP threads spin ~200 ms after a call
+BURST = 5  # calls per turn, back to back, as a stroke's live renders come
+
+
 def time_renders(calls: dict[str, Callable[[], object]], *, iters: int, warmup: int) -> dict[str, float]:
-    """p50 milliseconds per label, calls interleaved."""
+    """p50 milliseconds per label. The runtimes take turns of BURST calls (a busy machine slows
+    them alike), each turn after a pause, so that no runtime pays for the last one's idle threads."""
     import time
 
     for call in calls.values():
         for _ in range(warmup):
             call()
     seconds: dict[str, list[float]] = {label: [] for label in calls}
-    for _ in range(iters):
+    for _ in range(max(1, -(-iters // BURST))):
         for label, call in calls.items():
-            start = time.perf_counter()
-            call()
-            seconds[label].append(time.perf_counter() - start)
+            time.sleep(SETTLE_S)
+            for _ in range(BURST):
+                start = time.perf_counter()
+                call()
+                seconds[label].append(time.perf_counter() - start)
     return {label: float(np.median(s) * 1000) for label, s in seconds.items()}
 
 
