@@ -28,7 +28,7 @@ from PIL import Image
 
 from .loading import load, load_folder
 from .manifest import find_card, model_cards
-from .onnx_export import export_folder, read_onnx_config
+from .onnx_export import ONNX_CONFIG, export_folder, read_onnx_config
 from .speed import OPTIMIZE_ENV
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -74,7 +74,7 @@ def runtimes(name: str, scratch: Path) -> dict[str, object]:
         found["ORT fp32"] = load(name, backend="onnx")
         return found
     fp32 = scratch / name
-    shutil.copytree(folder, fp32, ignore=shutil.ignore_patterns("*.onnx", "onnx.json"))
+    shutil.copytree(folder, fp32, ignore=shutil.ignore_patterns("*.onnx", ONNX_CONFIG))
     export_folder(fp32)
     found["ORT fp32"] = load_folder(fp32, backend="onnx")
     found["ORT int8"] = load(name, backend="onnx")

@@ -70,30 +70,33 @@ BACKENDS = ("torch", "onnx")
 BACKEND_ENV = "GANVAS_BACKEND"  # "torch" or "onnx": the default for engine.load (e.g. to compare a server both ways)
 
 
-def choose_backend(folder: Path, *, target: torch.device, backend: str | None) -> str:
-    """Explicit wins; otherwise ONNX Runtime on the CPU where the folder has current graphs."""
+def choose_backend(folder: Path, *, target: torch.device, backend: str | None) -> tuple[str, dict | None]:
+    """(backend, the folder's onnx.json when it is "onnx"). Explicit wins (and fails where the
+    graphs are missing or stale); otherwise ONNX Runtime on the CPU where the graphs are current."""
     from .onnx_backend import runtime_available, stale_reason
     from .onnx_export import read_onnx_config
 
     backend = backend or os.environ.get(BACKEND_ENV) or None
-    if backend is not None:
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-        if backend == "onnx" and target.type != "cpu":
+    if backend not in (None, *BACKENDS):
+        raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if backend == "torch":
+        return "torch", None
+    if backend == "onnx":
+        if target.type != "cpu":
             raise ValueError(f"the onnx backend runs on the CPU; use backend='torch' on {target.type}")
-        if backend == "onnx" and not runtime_available():
+        if not runtime_available():
             raise ModelError("backend='onnx' needs ONNX Runtime: pip install -r requirements.txt")
-        return backend
-    if target.type != "cpu" or not runtime_available():
-        return "torch"
+    elif target.type != "cpu" or not runtime_available():
+        return "torch", None
     record = read_onnx_config(folder)
-    if record is None:
-        return "torch"
-    reason = stale_reason(folder, record)
-    if reason:
+    reason = f"{folder} has no ONNX graphs" if record is None else stale_reason(folder, record)
+    if reason is None:
+        return "onnx", record
+    if backend == "onnx":
+        raise ModelError(f"{reason}; make them with `python -m engine export-onnx {folder}`")
+    if record is not None:
         logger.warning("%s: rendering with torch; run `python -m engine export-onnx %s`", reason, folder)
-        return "torch"
-    return "onnx"
+    return "torch", None
 
 
 def load_folder(folder: Path, *, device: str | torch.device | None = None, backend: str | None = None) -> Translator:
@@ -102,13 +105,13 @@ def load_folder(folder: Path, *, device: str | torch.device | None = None, backe
     config = read_config(folder)
     family_spec(config["family"])
     target = resolve_device(device)
-    chosen = choose_backend(folder, target=target, backend=backend)
+    chosen, record = choose_backend(folder, target=target, backend=backend)
     roles, extras = split_by_role(read_tensors(folder))
     networks: dict = {}
-    if chosen == "onnx":
+    if record is not None:
         from .onnx_backend import load_onnx_networks
 
-        networks = load_onnx_networks(folder, config=config)
+        networks = load_onnx_networks(folder, record=record, config=config)
     # torch builds every network without a graph (all of them on the torch backend; on the ONNX
     # one, an encoder shipped without a graph: it runs once per style photo, not per stroke).
     rest = {role: spec for role, spec in config["networks"].items() if role not in networks}

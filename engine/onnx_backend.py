@@ -3,8 +3,9 @@ the Translator already uses (`net(x, z)` -> torch tensor; `encoder(x)` -> (mu, l
 
 Sessions are made once per graph with all optimisations on and as many threads as the machine
 has cores, and warmed up at the model's own size, so a visitor's first stroke pays for nothing.
-A graph whose onnx.json records other source weights than the folder holds is stale: `engine.load`
-falls back to torch (with a warning) unless ONNX was asked for by name, which then fails.
+A graph whose onnx.json records other source weights than the folder holds is stale
+(`stale_reason`): `engine.load` falls back to torch (with a warning) unless ONNX was asked for by
+name, which then fails.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import torch
 
 from .errors import ModelError
 from .model_format import sha256_file, weight_files
-from .onnx_export import ONNX_CONFIG, read_onnx_config
+from .onnx_export import ONNX_CONFIG
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +95,9 @@ def stale_reason(folder: Path, record: dict) -> str | None:
     return None
 
 
-def load_onnx_networks(folder: Path, *, config: dict, threads: int | None = None) -> dict[str, OnnxNetwork]:
-    """role -> OnnxNetwork for every graph of the folder, warmed up at the model's size."""
-    record = read_onnx_config(folder)
-    if record is None:
-        raise ModelError(f"{folder} has no ONNX graphs; make them with `python -m engine export-onnx {folder}`")
-    reason = stale_reason(folder, record)
-    if reason:
-        raise ModelError(f"{reason}; export again with `python -m engine export-onnx {folder}`")
+def load_onnx_networks(folder: Path, *, record: dict, config: dict, threads: int | None = None) -> dict[str, OnnxNetwork]:
+    """role -> OnnxNetwork for every graph in `record` (the folder's onnx.json, checked current by
+    engine.loading.choose_backend), warmed up at the model's size."""
     generators = [r for r in config["networks"] if r.startswith("G")]
     missing = set(generators) - set(record["graphs"])
     if missing:

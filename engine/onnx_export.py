@@ -1,6 +1,7 @@
 """A model folder's safetensors -> one ONNX graph per network, checked against torch.
 
-    python -m engine export-onnx NAME|FOLDER [--int8 ROLE ...]   (also run by `python -m trainers export`)
+    python -m engine export-onnx NAME|FOLDER [--generators-only]   (also run by `python -m trainers export`)
+    python -m trainers quantize NAME --data DIR                     (int8 generators: engine/onnx_quantize.py)
 
 Each network role becomes `<role>.onnx` beside the weights (G.onnx; G_AtoB.onnx and G_BtoA.onnx
 for CycleGAN; E.onnx for an encoder), described in `onnx.json`. The graphs are derived from the

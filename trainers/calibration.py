@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 import engine
+from engine.manifest import find_card
 from engine.onnx_quantize import Calibration
 
 from .data.folders import list_images, load_aligned, split_holdout
@@ -99,8 +100,7 @@ def _latent(translator: engine.Translator, i: int, presets: np.ndarray) -> np.nd
 
 def build_calibration(name: str, *, data: Path, count: int = 32) -> Calibration:
     """Network inputs per generator role for `name`, and the record of their sources."""
-    card = next(c for c in engine.list_models() if c.name == name)
-    cfg = card.entry.get("config", {})
+    cfg = find_card(name).entry.get("config", {})
     translator = engine.load(name, backend="torch", device="cpu")
     presets = translator.extras["style_presets"].numpy() if "style_presets" in translator.extras else np.zeros((0,))
     sources = training_inputs(data=Path(data), cfg=cfg, contract=translator.contract, count=count)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 import engine
-from engine.manifest import read_manifest, upsert_entry, weights_dir
+from engine.manifest import MANIFEST_FILE, upsert_entry, weights_dir
 
 from .checkpoint import latest_checkpoint, load_checkpoint
 from .state import build_family, config_of, restore_networks, training_device
@@ -89,8 +89,7 @@ def export_run(
 
         export_folder(folder)
         if manifest:
-            register_graphs(folder, name, manifest=folder.parent / "manifest.json")
-            entry = next(m for m in read_manifest(folder.parent / "manifest.json")["models"] if m["name"] == name)
+            entry = register_graphs(folder, name, manifest=folder.parent / MANIFEST_FILE)
     return entry
 
 
