@@ -48,6 +48,9 @@ def runtime_words(card: ModelCard) -> str:
     figures = [
         f"{CHECK_WORDS[k]} {v['fp32']:.{digits.get(k, 3)}f} → {v['int8']:.{digits.get(k, 3)}f}" for k, v in check.items() if k in CHECK_WORDS
     ]
+    reference = check.get("kid_reference")
+    if figures and reference:  # KID means little without its reference rows
+        figures[0] += f" (real vs real {reference['real_vs_real']:g}, blurred real {reference['real_blurred']:g})"
     if figures:
         words += " (int8 against fp32 on held-out inputs: " + ", ".join(figures) + ")"
     return words

@@ -280,3 +280,22 @@ def test_a_first_render_does_not_wait_for_the_style_words(standins, monkeypatch)
     assert image is not None and measured == []
     image, status = sh.render_street(value, "preset", 0, "look 0", None, 0, 0, 0, 0)
     assert image is not None and measured == [1], status
+
+
+def test_model_card_says_what_renders_with_the_int8_check_and_its_reference_rows() -> None:
+    from app.model_cards import runtime_words
+    from engine import InputContract, ModelCard
+
+    entry = {
+        "onnx_precision": {"G": "int8"},
+        "int8_check": {
+            "kid_lite1_x1000": {"fp32": 75.39, "int8": 61.8}, "edge_f1": {"fp32": 0.7163, "int8": 0.7153},
+            "kid_reference": {"real_vs_real": -0.05, "real_blurred": 144.1},
+        },
+    }
+    card = ModelCard(name="pix2pix.x", family="pix2pix", task="", contract=InputContract(kind="sketch", channels=1), files={}, entry=entry)
+    words = runtime_words(card)
+    assert words.startswith("ONNX Runtime on the CPU: int8 (G)")
+    assert "KID-Lite1 75.4 → 61.8 (real vs real -0.05, blurred real 144.1)" in words and "edge F1 0.716 → 0.715" in words
+    torch_card = ModelCard(name="c.x", family="cyclegan", task="", contract=InputContract(kind="photo"), files={}, entry={"onnx_note": "why"})
+    assert runtime_words(torch_card) == "PyTorch, fp32 on the CPU (bf16 on a GPU) (why)"
