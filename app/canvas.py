@@ -53,6 +53,11 @@ def canvas_value(rgb: np.ndarray, *, render: bool = True) -> dict:
     return {"png": png_url(rgb), "origin": "server", "render": render}
 
 
+def rendered_in_page(value: object) -> bool:
+    """True for a canvas value whose pictures the page renders itself (ganvas_web.js)."""
+    return isinstance(value, dict) and value.get("where") == "device"
+
+
 def to_array(image: object) -> np.ndarray | None:
     """A numpy array (H x W, H x W x 3 or 4, uint8) of an image given as array or PIL image.
 

@@ -17,6 +17,7 @@ import torch
 
 from .models import HUB
 from .ui import build_demo
+from .web_serving import app_kwargs, page_head
 from .widgets import CSS, UiOptions
 
 logger = logging.getLogger("app")
@@ -86,6 +87,11 @@ def launch(demo: gr.Blocks, args: argparse.Namespace) -> None:
         max_file_size=MAX_FILE_SIZE,
         css=CSS,
         footer_links=["api", "gradio"],
+        # The page renders in the visitor's browser where it can: its scripts, the runtime, the
+        # graphs and the isolation headers (web_serving). No SSR: the page comes from this server.
+        head=page_head(),
+        app_kwargs=app_kwargs(),
+        ssr_mode=False,
     )
 
 

@@ -26,7 +26,7 @@ from . import seeds as sd
 from .errors import report
 from .examples import LAYOUTS, sketch_examples
 from .drawings.facade_layouts import palette_ids
-from .models import FACADE, HUB, SKETCH, VARIATIONS, ZEBRA
+from .models import FACADE, HUB, SKETCH, VARIATIONS, ZEBRA, count_render
 from .drawings.palettes import display_palette, palette_of
 from .uploads import load_upload
 
@@ -51,6 +51,7 @@ def stamp(image: Image.Image | None, model: str, seed: int | None = None) -> Ima
     """
     if image is None:
         return None
+    count_render(model)
     image.info.update({"Software": f"GANvas {model}", "ganvas_render": uuid.uuid4().hex})
     seed = image.info.get(SEED_KEY) if seed is None else seed
     if seed is not None:
@@ -135,8 +136,15 @@ def _gallery(model, sketch: Image.Image, seeds: list[int], locked: set[int]) -> 
     return list(zip(images, sd.captions(seeds, locked)))
 
 
+def latents_for_page(zs: torch.Tensor, output: str, captions: list[str] | None = None) -> dict:
+    """Latents for the page to render the variations with itself (ganvas_web.js)."""
+    return {"zs": zs.float().tolist(), "captions": captions or [], "output": output, "canvas": "sketch-canvas"}
+
+
 def variations(canvas: object, n: float, seeds_text: str, locked: Sequence[object] | None, *, reroll: bool = False) -> tuple:
-    """N renderings of the sketch, one per seed -> (gallery, seeds text, lock choices, status)."""
+    """N renderings of the sketch, one per seed -> (gallery, seeds text, lock choices, status,
+    latents for the page). Where the page renders (its canvas value says so), the server only
+    turns the seeds into latents and the gallery is left to the page."""
     started = time.perf_counter()
     try:
         n = int(n)
@@ -146,20 +154,26 @@ def variations(canvas: object, n: float, seeds_text: str, locked: Sequence[objec
         keep = sd.parse_locks(locked, n)
         if reroll:
             seeds = sd.reroll(seeds, keep)
+        locks = gr.CheckboxGroup(choices=sd.lock_choices(seeds), value=sorted(keep))
+        if cv.rendered_in_page(canvas):
+            nz = HUB.contract(VARIATIONS).nz
+            zs = torch.cat([engine.random_latent(nz, s) for s in seeds])
+            page = latents_for_page(zs, "variation-gallery", sd.captions(seeds, keep))
+            return gr.skip(), sd.format_seeds(seeds), locks, "", page
         model = HUB.get(VARIATIONS)
         gallery = _gallery(model, cv.sketch_from_canvas(canvas, size=SKETCH_CANVAS), seeds, keep)
-        locks = gr.CheckboxGroup(choices=sd.lock_choices(seeds), value=sorted(keep))
-        return gallery, sd.format_seeds(seeds), locks, ok(VARIATIONS, started, f"{n} samples")
+        return gallery, sd.format_seeds(seeds), locks, ok(VARIATIONS, started, f"{n} samples"), gr.skip()
     except Exception as exc:
-        return gr.skip(), gr.skip(), gr.skip(), report(exc, where="variations")
+        return gr.skip(), gr.skip(), gr.skip(), report(exc, where="variations"), gr.skip()
 
 
 def variations_reroll(canvas: object, n: float, seeds_text: str, locked: Sequence[object] | None) -> tuple:
     return variations(canvas, n, seeds_text, locked, reroll=True)
 
 
-def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: float) -> tuple[Image.Image | None, str]:
-    """The sketch rendered with z between sample a's and sample b's (1-based numbers)."""
+def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: float) -> tuple:
+    """The sketch rendered with z between sample a's and sample b's (1-based numbers)
+    -> (picture, status, latents for the page: where it renders, the server sends only z)."""
     started = time.perf_counter()
     try:
         parts = [p for p in (seeds_text or "").replace(",", " ").split() if p]
@@ -167,12 +181,15 @@ def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: flo
             raise ValueError("render some variations first: the morph goes between two of them")
         seeds = sd.parse_seeds(seeds_text, len(parts))
         ia, ib = sd.slot(a, len(seeds)), sd.slot(b, len(seeds))
-        model = HUB.get(VARIATIONS)
-        z = sd.interpolate_z(model.random_z(seeds[ia])[0], model.random_z(seeds[ib])[0], float(t))
-        out = stamp(model(cv.sketch_from_canvas(canvas, size=SKETCH_CANVAS), z=z), VARIATIONS)
-        return out, ok(VARIATIONS, started, f"{t:.2f} of the way from seed {seeds[ia]} to seed {seeds[ib]}")
+        nz = HUB.contract(VARIATIONS).nz
+        z = sd.interpolate_z(engine.random_latent(nz, seeds[ia])[0], engine.random_latent(nz, seeds[ib])[0], float(t))
+        how = f"{t:.2f} of the way from seed {seeds[ia]} to seed {seeds[ib]}"
+        if cv.rendered_in_page(canvas):
+            return gr.skip(), f"morph: {how}", latents_for_page(z[None], "variation-morph")
+        out = stamp(HUB.get(VARIATIONS)(cv.sketch_from_canvas(canvas, size=SKETCH_CANVAS), z=z), VARIATIONS)
+        return out, ok(VARIATIONS, started, how), gr.skip()
     except Exception as exc:
-        return gr.skip(), report(exc, where="morph")
+        return gr.skip(), report(exc, where="morph"), gr.skip()
 
 
 # ----- Label painters (facade here; the street painter adds styles in street_handlers) --------

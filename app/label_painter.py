@@ -26,6 +26,8 @@ def canvas_column(painter: LabelPainter) -> gr.HTML:
         blank_class=blank,
         value=painter.example(0),
         label=f"Paint a {noun}: pick a class, then brush, drag a rectangle or fill a region",
+        model=painter.model,
+        output_id=f"{noun}-output",
     )
 
 

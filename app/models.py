@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import engine
@@ -128,3 +129,13 @@ class ModelHub:
 
 
 HUB = ModelHub()
+
+_renders: Counter = Counter()  # pictures rendered on this server, per model (read by /ganvas/stats)
+
+
+def count_render(name: str) -> None:
+    _renders[name] += 1
+
+
+def server_renders() -> dict[str, int]:
+    return dict(_renders)

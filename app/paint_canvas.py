@@ -63,8 +63,21 @@ def _palette(classes: list[PaintClass]) -> str:
     return f'<div class="pc-current" aria-live="polite"></div><div class="pc-palette">{chips}</div>'
 
 
-def paint_canvas(*, elem_id: str, size: tuple[int, int], classes: list[PaintClass] | None, blank_class: int, value: dict | None, label: str) -> gr.HTML:
-    """A sketch canvas (classes None: pen on paper) or a label painter over `classes`."""
+def _where(model: str) -> str:
+    """Where the pictures are rendered, with the visitor's switch (ganvas_web.js fills it in)."""
+    return (
+        f'<div class="pc-where" data-model="{html.escape(model)}" data-where="server" aria-live="polite">'
+        '<span class="pc-where-text">Pictures are rendered on the server</span>'
+        '<button type="button" data-act="where" title="Choose where pictures are rendered">Render on this device</button></div>'
+    )
+
+
+def paint_canvas(
+    *, elem_id: str, size: tuple[int, int], classes: list[PaintClass] | None, blank_class: int, value: dict | None, label: str, model: str, output_id: str
+) -> gr.HTML:
+    """A sketch canvas (classes None: pen on paper) or a label painter over `classes`, whose
+    pictures come from `model` into the output element `output_id` (rendered in the page where
+    it can, else by the server)."""
     sketch = classes is None
     if sketch:
         classes = [PaintClass("paper", (255, 255, 255)), PaintClass("ink", (0, 0, 0))]
@@ -75,7 +88,9 @@ def paint_canvas(*, elem_id: str, size: tuple[int, int], classes: list[PaintClas
         f'<div class="pc-label">{html.escape(label)}</div>'
         + _toolbar(sketch=sketch, max_size=12 if sketch else 64)
         + ("" if sketch else _palette(classes))
-        + '<canvas class="pc-canvas"></canvas></div>'
+        + '<canvas class="pc-canvas"></canvas>'
+        + _where(model)
+        + "</div>"
     )
     return gr.HTML(
         value=value,
@@ -90,4 +105,6 @@ def paint_canvas(*, elem_id: str, size: tuple[int, int], classes: list[PaintClas
         classes=[{"name": c.name, "hex": hex_colour(c.rgb)} for c in classes],
         blank=blank_class,
         live_ms=LIVE_MS,
+        model=model,
+        output=output_id,
     )

@@ -13,6 +13,9 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+import engine
+
+from . import canvas as cv
 from . import seeds as sd
 from .errors import report
 from .handlers import ok, render_labels
@@ -58,6 +61,8 @@ def style_code(model, source: str, seed: object, preset: str | None, photo_z: Se
 
 
 def render_street(canvas: object, source: str, seed: object, preset: str | None, photo_z: Sequence[float] | None, *offsets: float) -> tuple[Image.Image | None, str]:
+    if cv.rendered_in_page(canvas):  # a style change while the page renders: it gets the code below
+        return gr.skip(), gr.skip()
     try:
         model = HUB.get(STREET)
         z, used_seed = style_code(model, source, seed, preset, photo_z, offsets)
@@ -89,6 +94,25 @@ def render_street_batch(canvases: list, sources: list, seeds: list, presets: lis
     for i, image, status in zip(todo, images, done):
         outputs[i], statuses[i] = image, status
     return outputs, statuses
+
+
+def street_style_code(source: str, seed: object, preset: str | None, photo_z: Sequence[float] | None, *offsets: float) -> dict:
+    """The style code the controls choose, for the page to render with -> {"z": [...], "seed"}."""
+    try:
+        model = HUB.get(STREET)
+        z, used_seed = style_code(model, source, seed, preset, photo_z, offsets)
+        return {"z": [float(v) for v in z], "seed": used_seed}
+    except Exception as exc:
+        report(exc, where="street style", toast=False)
+        return gr.skip()
+
+
+def initial_style_code() -> dict | None:
+    """The code of the controls' starting state (style seed 0), without loading the model."""
+    contract = HUB.contract(STREET)
+    if contract is None or not contract.nz:
+        return None
+    return {"z": [float(v) for v in engine.random_latent(contract.nz, 0)[0]], "seed": 0}
 
 
 def street_style_photo(payload: object) -> tuple:

@@ -11,14 +11,32 @@ from .models import SKETCH, VARIATIONS
 from .paint_canvas import paint_canvas
 from .widgets import UiOptions, action, live, render_on_canvas, status_banner
 
-# A new stroke under rendered variations marks them stale, in the page (no server round trip per
-# stroke); rendering them again clears the note.
-MARK_STALE = (
-    "() => { if (!document.querySelector('#variation-gallery img')) return;"
-    " const n = document.querySelector('#variations-stale');"
-    " if (n) n.textContent = '⚠ The sketch changed since these variations were rendered: press “Render variations” to update them.'; }"
-)
-CLEAR_STALE = "(...args) => { const n = document.querySelector('#variations-stale'); if (n) n.textContent = ''; return args; }"
+STALE_NOTE = "⚠ The sketch changed since these variations were rendered: press “Render variations” to update them."
+# A stroke under rendered variations marks them stale, in the page (no server round trip per stroke).
+MARK_STALE = f"""document.addEventListener("pc-changed", (e) => {{
+  if (!e.target.closest || !e.target.closest("#sketch-canvas")) return;
+  if (!document.querySelector("#variation-gallery img, #variation-gallery .gdo-grid")) return;
+  element.textContent = "{STALE_NOTE}"; }});"""
+
+
+def page_renders_js(*, clear_stale: bool) -> str:
+    """The variation events' inputs, with the canvas value saying whether this page renders them
+    itself (then the server sends latents, not pictures); rendering them clears the stale note."""
+    clear = "const n = document.querySelector('#variations-stale'); if (n) n.textContent = '';" if clear_stale else ""
+    return (
+        f"(canvas, ...rest) => {{ {clear} const here = Boolean(window.GanvasWeb && window.GanvasWeb.ready('{VARIATIONS}'));"
+        " return [canvas && typeof canvas === 'object' ? {...canvas, where: here ? 'device' : 'server'} : canvas, ...rest]; }"
+    )
+
+
+# Latents from the server for the page's renderer; the model loads when the variations are opened.
+LATENTS_JS = f"""watch("value", () => props.value && window.GanvasWeb && window.GanvasWeb.renderLatents("{VARIATIONS}", props.value));
+const opened = () => {{  // the accordion is open: its gallery is laid out
+  const gallery = document.querySelector("#variation-gallery");
+  if (!gallery || !gallery.getClientRects().length || !window.GanvasWeb) return setTimeout(opened, 500);
+  window.GanvasWeb.prepare("{VARIATIONS}");
+}};
+opened();"""
 
 
 def pick_example(evt: gr.SelectData) -> dict:
@@ -29,7 +47,7 @@ def build(options: UiOptions) -> dict:
     banner = status_banner(SKETCH, elem_id="sketch-status")
     with gr.Row(equal_height=False, elem_classes=["ganvas-workbench"]):
         with gr.Column(min_width=300):
-            canvas = paint_canvas(elem_id="sketch-canvas", size=h.SKETCH_CANVAS, classes=None, blank_class=0, value=h.sketch_example(0), label="Sketch a cat: pen, eraser, undo (Ctrl+Z) and clear are above the canvas")
+            canvas = paint_canvas(elem_id="sketch-canvas", size=h.SKETCH_CANVAS, classes=None, blank_class=0, value=h.sketch_example(0), label="Sketch a cat: pen, eraser, undo (Ctrl+Z) and clear are above the canvas", model=SKETCH, output_id="sketch-output")
         with gr.Column(min_width=300):
             output = gr.Image(label="Cat", format="png", type="filepath", interactive=False, buttons=["download", "fullscreen"], elem_id="sketch-output", elem_classes=["ganvas-output"], height=430)
             status = gr.Markdown(elem_id="sketch-render-status")
@@ -51,7 +69,7 @@ def build(options: UiOptions) -> dict:
             render = gr.Button("Render variations", variant="primary", size="md")
             reroll = gr.Button("Reroll the ones not kept", size="md")
         keep = gr.CheckboxGroup(label="Keep (locked when rerolling)", choices=[], type="value")
-        gr.HTML("", elem_id="variations-stale", js_on_load=None)
+        gr.HTML("", elem_id="variations-stale", js_on_load=MARK_STALE)
         var_gallery = gr.Gallery(label="Variations", columns=6, height=260, format="png", object_fit="contain", elem_id="variation-gallery")
         var_status = gr.Markdown()
         with gr.Row():
@@ -59,21 +77,23 @@ def build(options: UiOptions) -> dict:
             b = gr.Number(2, label="to sample #", precision=0, minimum=1)
             t = gr.Slider(0, 1, value=0.5, step=0.05, label="Morph")
         morph = gr.Image(label="Morph (move the slider)", format="png", type="filepath", interactive=False, height=256, elem_id="variation-morph", elem_classes=["ganvas-output"])
+        latents = gr.HTML(None, html_template="", js_on_load=LATENTS_JS, elem_id="variation-latents", elem_classes=["ganvas-hidden"])
 
     render_fn = named_outputs(h.render_sketch_batch if options.batch else h.render_sketch)
     render_on_canvas(canvas, render_fn, inputs=[canvas], outputs=[output, status], options=options, model=SKETCH, api_name="sketch_render")
-    gr.on([canvas.input, canvas.submit], None, js=MARK_STALE)
     gallery.select(pick_example, outputs=canvas, api_visibility="private", queue=False, show_progress="hidden")
     upload_inputs = dict(inputs=[upload, line_width], outputs=[canvas, upload_status], preprocess=False)
     upload.upload(h.sketch_upload, **upload_inputs, **action(options, None, "sketch_upload"))
     line_width.release(h.sketch_upload, **upload_inputs, **action(options, None, "sketch_line_width"))
 
     var_inputs = [canvas, n, seeds, keep]
-    var_outputs = [var_gallery, seeds, keep, var_status]
+    var_outputs = [var_gallery, seeds, keep, var_status, latents]
     variations = named_outputs(h.variations)
     reroll_fn = named_outputs(h.variations_reroll)
-    render.click(variations, inputs=var_inputs, outputs=var_outputs, js=CLEAR_STALE, **action(options, VARIATIONS, "variations"))
-    seeds.submit(variations, inputs=var_inputs, outputs=var_outputs, js=CLEAR_STALE, **action(options, VARIATIONS, "variations_seeds"))
-    reroll.click(reroll_fn, inputs=var_inputs, outputs=var_outputs, js=CLEAR_STALE, **action(options, VARIATIONS, "variations_reroll"))
-    gr.on([t.change, a.input, b.input], named_outputs(h.variations_morph), inputs=[canvas, seeds, a, b, t], outputs=[morph, var_status], **live(options, VARIATIONS, "variations_morph"))
+    where = page_renders_js(clear_stale=True)
+    render.click(variations, inputs=var_inputs, outputs=var_outputs, js=where, **action(options, VARIATIONS, "variations"))
+    seeds.submit(variations, inputs=var_inputs, outputs=var_outputs, js=where, **action(options, VARIATIONS, "variations_seeds"))
+    reroll.click(reroll_fn, inputs=var_inputs, outputs=var_outputs, js=where, **action(options, VARIATIONS, "variations_reroll"))
+    morph_where = page_renders_js(clear_stale=False)
+    gr.on([t.change, a.input, b.input], named_outputs(h.variations_morph), inputs=[canvas, seeds, a, b, t], outputs=[morph, var_status, latents], js=morph_where, **live(options, VARIATIONS, "variations_morph"))
     return {"banners": [(banner, (SKETCH,)), (var_banner, (VARIATIONS,))], "canvas": canvas, "output": output}

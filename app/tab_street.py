@@ -13,6 +13,8 @@ from .widgets import UiOptions, action, render_on_canvas, status_banner
 
 
 PAINTER = STREET_PAINTER
+STYLE_CODE_JS = f"""const push = () => window.GanvasWeb && props.value && window.GanvasWeb.setLatent("{STREET}", props.value.z);
+watch("value", push); push();"""
 
 
 def build(options: UiOptions) -> dict:
@@ -33,12 +35,15 @@ def build(options: UiOptions) -> dict:
                 sliders = [gr.Slider(-3, 3, value=0, step=0.1, label=f"style direction {i + 1}", visible=False) for i in range(MAX_SLIDERS)]
                 style_status = gr.Markdown(elem_id="street-style-status")
     parts = lp.extras_row(PAINTER)
+    # The style code the controls choose, for the page's own renderer (hidden; never a render).
+    code = gr.HTML(sh.initial_style_code(), html_template="", js_on_load=STYLE_CODE_JS, elem_id="street-style-code", elem_classes=["ganvas-hidden"])
 
     inputs = [canvas, source, style_seed, preset, photo_z, *sliders]
     # One endpoint re-renders on any change: strokes, style source, seed, preset, photo, sliders.
     style_changes = [source.change, style_seed.change, preset.change, photo_z.change, *[s.change for s in sliders]]
     render_fn = named_outputs(sh.render_street_batch if options.batch else sh.render_street)
     render_on_canvas(canvas, render_fn, inputs=inputs, outputs=[output, status], options=options, model=STREET, api_name="street_render", also=style_changes)
+    gr.on(style_changes, sh.street_style_code, inputs=inputs[1:], outputs=code, api_visibility="private", show_progress="hidden", trigger_mode="always_last")
     # Picking a preset or typing a seed switches the style source to it (a source change re-renders).
     preset.input(lambda: "preset", outputs=source, queue=False, api_visibility="private")
     style_seed.input(lambda: "random", outputs=source, queue=False, api_visibility="private")

@@ -70,6 +70,19 @@ def status_banner(*names: str, elem_id: str) -> gr.Markdown:
 CSS = """
 #street-style-photo {border-width:1px; border-color:var(--border-color-primary)}
 .ganvas-banner:empty {display:none}
+.ganvas-hidden {display:none !important}
 #ganvas-title h1 {margin-bottom:0}
 .ganvas-output img {width:100%; height:100%; object-fit:contain}
+.ganvas-output, #variation-gallery {position:relative}
+.ganvas-device-out {position:absolute; inset:0; z-index:50; display:flex; flex-direction:column; gap:4px; padding:6px; background:var(--block-background-fill, #fff); border-radius:inherit}
+.ganvas-device-out[hidden] {display:none}
+.ganvas-device-out > canvas {flex:1; min-height:0; width:100%; height:100%; object-fit:contain}
+.gdo-bar {display:flex; justify-content:space-between; align-items:center; font-size:12px; opacity:0.85}
+.gdo-save {cursor:pointer; text-decoration:none}
+.gdo-grid {flex:1; min-height:0; overflow:auto; display:grid; grid-template-columns:repeat(auto-fill, minmax(110px, 1fr)); gap:6px}
+.gdo-grid figure {margin:0; display:flex; flex-direction:column; gap:2px}
+.gdo-grid canvas {width:100%; height:auto; aspect-ratio:1}
+.gdo-grid a {font-size:11px; text-decoration:none}
+body[data-ganvas-sketch-output="device"] #sketch-render-status, body[data-ganvas-facade-output="device"] #facade-render-status,
+body[data-ganvas-street-output="device"] #street-render-status {display:none}
 """

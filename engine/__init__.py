@@ -11,12 +11,14 @@ Inference only: no gradio, no trainers. Logging through `logging`, never print. 
 from __future__ import annotations
 
 from .contract import InputContract, PaletteEntry
+from .device import random_latent
 from .errors import ModelError, ModelNotFound
 from .images import load_image
 from .labels import image_to_class_ids
 from .loading import how_to_get, list_models, load, load_folder, save_model
 from .manifest import MANIFEST_FILE, ModelCard, upsert_entry, weights_dir
 from .translator import SEED_KEY, Translator
+from .web_spec import web_spec
 
 
 def __getattr__(name: str) -> object:
@@ -42,7 +44,9 @@ __all__ = [
     "load_folder",
     "load_image",
     "photo_to_sketch",
+    "random_latent",
     "save_model",
     "upsert_entry",
+    "web_spec",
     "weights_dir",
 ]

@@ -34,3 +34,9 @@ def inference_dtype(device: torch.device) -> torch.dtype:
 def generator_for(seed: int) -> torch.Generator:
     # Latents are drawn on the CPU so a seed means the same z on every device.
     return torch.Generator(device="cpu").manual_seed(int(seed))
+
+
+def random_latent(nz: int, seed: int, n: int = 1) -> torch.Tensor:
+    """n x nz standard normal latents of a seed: the same z for a seed everywhere (the page asks
+    the server for them rather than porting torch's generator)."""
+    return torch.randn(n, nz, generator=generator_for(seed))

@@ -13,11 +13,12 @@ from PIL import Image
 from torch import nn
 
 from .contract import InputContract
-from .device import generator_for, inference_dtype
+from .device import inference_dtype, random_latent
 from .families import family_spec, generator_role, run_generator
 from .geometry import Placement, crop_back, pad_to, plan_placement
 from .images import load_image
 from .labels import encode_labels, image_to_class_ids
+from .web_spec import SKETCH_PAPER
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Translator:
             a = np.asarray(pil, dtype=np.float32) / 127.5 - 1.0
             t = torch.from_numpy(a[None, None] if a.ndim == 2 else a.transpose(2, 0, 1)[None].copy())
             # Paper-white around a sketch; mirrored content around a photo.
-            x = pad_to(t, placement, fill=1.0 if kind == "sketch" else None)
+            x = pad_to(t, placement, fill=SKETCH_PAPER if kind == "sketch" else None)
             if x.shape[1] != self.contract.channels:
                 x = x.expand(-1, self.contract.channels, -1, -1) if x.shape[1] == 1 else x.mean(1, keepdim=True)
         return x.to(self.device).contiguous(), placement
@@ -101,7 +102,7 @@ class Translator:
     def random_z(self, seed: int, n: int = 1) -> torch.Tensor:
         if not self.nz:
             raise ValueError(f"{self.name} takes no latent z")
-        return torch.randn(n, self.nz, generator=generator_for(seed))
+        return random_latent(self.nz, seed, n)
 
     @torch.inference_mode()
     def encode(self, photo: object) -> torch.Tensor:

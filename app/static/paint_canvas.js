@@ -83,15 +83,25 @@
     show(); refreshButtons(); post(true);
   }
 
-  // ----- server ---------------------------------------------------------------------------
+  // ----- rendering: in this page (ganvas_web.js) or on the server -------------------------
+  const web = () => (props.model && window.GanvasWeb) || null;
+  const here = () => Boolean(web() && web().claims(props.model));
   let lastLive = 0, liveTimer = null;
   function post(final) {
     clearTimeout(liveTimer); liveTimer = null; lastLive = performance.now();
-    props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser" };
+    element.dispatchEvent(new CustomEvent("pc-changed", { bubbles: true }));
+    if (here()) {
+      web().paint(props.model, { pixels: () => img.data, width: W, height: H, final, output: props.output, fallback: () => post(final) });
+      // The settled canvas is still the value other events read (variations, downloads, the API).
+      if (final) props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser", where: "device" };
+      return;
+    }
+    props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser", where: "server" };
     element.dataset.posted = String(seq);
     trigger(final ? "submit" : "input");  // the page renders "input" only when idle; "submit" always
   }
   function postLive() {  // throttled: the first move posts at once, later ones at most every LIVE_MS
+    if (here()) return post(false);  // in the page: as fast as pictures come (ganvas_web keeps the latest)
     const wait = LIVE_MS - (performance.now() - lastLive);
     if (wait <= 0) post(false);
     else if (!liveTimer) liveTimer = setTimeout(() => post(false), wait);
@@ -166,6 +176,7 @@
     if (b.dataset.act === "undo") restore(at - 1);
     if (b.dataset.act === "redo") restore(at + 1);
     if (b.dataset.act === "clear") { fillAll(blank); show(); remember(); post(true); }
+    if (b.dataset.act === "where" && web()) web().toggle(props.model);
   });
   const sizeInput = $("input.pc-size");
   if (sizeInput) { sizeInput.value = size; sizeInput.addEventListener("input", () => { size = Number(sizeInput.value); }); }
@@ -178,6 +189,13 @@
   });
 
   fillAll(blank); show(); remember();
+  if (web()) {  // the page's renderer loads the model the first time the canvas is on screen
+    web().register(props.model, { output: props.output, repaint: () => post(true) });
+    const near = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) { near.disconnect(); web().prepare(props.model); }
+    });
+    near.observe(canvas);
+  }
   // The starting picture renders the first time the canvas is on screen (its tab opened), so a
   // page load renders only the visible tab's model.
   if (props.value && props.value.png) {
