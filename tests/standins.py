@@ -35,6 +35,7 @@ from app.models import FACADE, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA 
 from engine import InputContract, PaletteEntry, save_model, upsert_entry  # noqa: E402
 from engine.families import family_spec  # noqa: E402
 from engine.nets import build_network  # noqa: E402
+from engine.onnx_export import export_folder  # noqa: E402
 
 SCALES = ("tiny", "full")
 
@@ -43,10 +44,11 @@ def _palette(pairs: list) -> tuple[PaletteEntry, ...]:
     return tuple(PaletteEntry(name, tuple(rgb)) for name, rgb in pairs)
 
 
-def _specs(scale: str) -> dict[str, dict]:
-    """name -> family, task, contract, extras (the networks are the family's own at this scale)."""
+def _specs(scale: str, native: int | None = None) -> dict[str, dict]:
+    """name -> family, task, contract, extras (the networks are the family's own at this scale).
+    native: the contracts' side (default 64 tiny, 256 full)."""
     tiny = scale == "tiny"
-    size = 64 if tiny else 256
+    size = native or (64 if tiny else 256)
     z_dim = 16 if tiny else 256
     k = 3
     g = torch.Generator().manual_seed(0)
@@ -87,15 +89,19 @@ def _specs(scale: str) -> dict[str, dict]:
     }
 
 
-def write_standins(weights: Path, *, scale: str = "tiny", names: Iterable[str] = STUDIO_MODELS, register_only: Iterable[str] = ()) -> Path:
+def write_standins(
+    weights: Path, *, scale: str = "tiny", names: Iterable[str] = STUDIO_MODELS, register_only: Iterable[str] = (), native: int | None = None, onnx: bool = False
+) -> Path:
     """Write stand-in model folders and their manifest entries under `weights`.
 
     Names in `register_only` get a manifest entry but no files (a model whose weights are missing).
+    native: the contracts' side (256: the canvases' own, so a page renders them without resizing).
+    onnx: also export fp32 ONNX generator graphs (what the server's ONNX backend and the page run).
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     weights = Path(weights)
-    specs = _specs(scale)
+    specs = _specs(scale, native)
     register_only = set(register_only)
     for name in list(names) + sorted(register_only):
         spec = specs[name]
@@ -118,6 +124,8 @@ def write_standins(weights: Path, *, scale: str = "tiny", names: Iterable[str] =
         if name in register_only:
             for f in files:
                 (folder / f).unlink()
+        elif onnx:
+            export_folder(folder, generators_only=True)
         upsert_entry(entry, path=weights / "manifest.json")
     return weights
 

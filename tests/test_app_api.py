@@ -127,10 +127,18 @@ BAD_CANVASES = [
 ]
 
 
+# Where an endpoint's status line is among its outputs (after it: latents for a page renderer).
+STATUS_AT = {"/variations": 3, "/variations_reroll": 3, "/variations_seeds": 3, "/variations_morph": 1}
+
+
+def status_of(name: str, outputs: tuple) -> str:
+    return outputs[STATUS_AT.get(name, -1)]
+
+
 def status_or_refusal(client: Client, name: str, *args) -> str:
     """The status line, or gradio's own refusal of a number outside a control's range."""
     try:
-        return call(client, name, *args)[-1]
+        return status_of(name, call(client, name, *args))
     except AppError as exc:
         assert "minimum" in str(exc) or "maximum" in str(exc), (name, str(args)[:120], exc)
         return f"⚠ {exc}"
@@ -167,7 +175,7 @@ def test_bad_inputs_everywhere_get_a_message_and_the_server_keeps_serving(client
     }
     for value in bad_canvases:
         for name, send in canvases.items():
-            status = send(value)[-1]
+            status = status_of(name, send(value))
             assert status.startswith(("⚠", "✓")), (name, str(value)[:40], status)  # None is an empty canvas
             answers += 1
     canvas = painted(files["sketch"])
@@ -201,14 +209,14 @@ def test_sketch_endpoints(client, files):
 
 def test_variation_endpoints(client, files):
     canvas = painted(files["sketch"])
-    gallery, seeds, locks, status = call(client, "/variations", canvas, 3, "", [])
+    gallery, seeds, locks, status, _ = call(client, "/variations", canvas, 3, "", [])
     first = gallery[0]["image"]
     assert len(gallery) == 3 and Path(first if isinstance(first, str) else first["path"]).name.startswith("ganvas-edges2cats-seed") and status.startswith("✓") and len(locks["choices"]) == 3
-    gallery2, seeds2, _, _ = call(client, "/variations_reroll", canvas, 3, seeds, [1])
+    gallery2, seeds2, _, _, _ = call(client, "/variations_reroll", canvas, 3, seeds, [1])
     assert seeds2.split(", ")[1] == seeds.split(", ")[1] and seeds2 != seeds
-    gallery3, seeds3, _, _ = call(client, "/variations_seeds", canvas, 2, "7, 8", [])
+    gallery3, seeds3, _, _, _ = call(client, "/variations_seeds", canvas, 2, "7, 8", [])
     assert seeds3 == "7, 8" and len(gallery3) == 2
-    morph, status = call(client, "/variations_morph", canvas, "7, 8", 1, 2, 0.5)
+    morph, status, _ = call(client, "/variations_morph", canvas, "7, 8", 1, 2, 0.5)
     assert Path(morph).is_file() and "seed 7" in status
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+import gradio as gr
 
 from app import canvas as cv
 from app import handlers as h
@@ -25,9 +26,11 @@ from app.errors import describe
 from app.drawings.facade_layouts import FACADE_CLASSES, colorize, facade_layout, palette_for
 from app.model_cards import models_markdown
 from app.painters import FACADE_PAINTER, STREET_PAINTER
-from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA, ModelHub, ModelUnavailable
+from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA, ModelHub, ModelUnavailable, server_renders
 from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
 from standins import write_standins
+
+SKIP = gr.skip()  # what a handler returns for an output it leaves as it is
 from app.drawings.street_layouts import STREET_CLASSES, street_layout
 
 PALETTE = [rgb for _, rgb in DEFAULT_FACADE_PALETTE]
@@ -279,18 +282,33 @@ def test_photo_upload_becomes_an_editable_sketch(standins, tmp_path):
 
 
 def test_variations_lock_reroll_and_morph(standins):
-    gallery, seeds_text, _, status = h.variations(sketch_canvas(), 4, "", [])
-    assert len(gallery) == 4 and status.startswith("✓")
+    gallery, seeds_text, _, status, page = h.variations(sketch_canvas(), 4, "", [])
+    assert len(gallery) == 4 and status.startswith("✓") and page == SKIP
     seeds = sd.parse_seeds(seeds_text, 4)
-    _, rerolled_text, _, _ = h.variations_reroll(sketch_canvas(), 4, seeds_text, [0, 3])
+    _, rerolled_text, _, _, _ = h.variations_reroll(sketch_canvas(), 4, seeds_text, [0, 3])
     rerolled = sd.parse_seeds(rerolled_text, 4)
     assert rerolled[0] == seeds[0] and rerolled[3] == seeds[3] and rerolled[1:3] != seeds[1:3]
-    again, _, _, _ = h.variations(sketch_canvas(), 4, seeds_text, [])
+    again, _, _, _, _ = h.variations(sketch_canvas(), 4, seeds_text, [])
     assert np.array_equal(np.asarray(gallery[2][0]), np.asarray(again[2][0]))  # typed seeds reproduce
-    start, _ = h.variations_morph(sketch_canvas(), seeds_text, 1, 2, 0.0)
+    start, _, _ = h.variations_morph(sketch_canvas(), seeds_text, 1, 2, 0.0)
     assert np.abs(np.asarray(start, np.int16) - np.asarray(gallery[0][0], np.int16)).max() <= 1
-    _, status = h.variations_morph(sketch_canvas(), "", 1, 2, 0.5)
+    _, status, _ = h.variations_morph(sketch_canvas(), "", 1, 2, 0.5)
     assert status.startswith("⚠")
+
+
+def test_variations_rendered_in_the_page_get_latents_not_pictures(standins):
+    """Where the page renders (its canvas value says so), the server sends each seed's z, the
+    very z the server would render with, and renders nothing."""
+    in_page = {**sketch_canvas(), "where": "device"}
+    before = server_renders().get(VARIATIONS, 0)
+    gallery, seeds_text, _, status, page = h.variations(in_page, 3, "7, 8, 9", [1])
+    assert gallery == SKIP and seeds_text == "7, 8, 9" and status == ""
+    model = HUB.get(VARIATIONS)
+    assert np.allclose(page["zs"], torch.cat([model.random_z(s) for s in (7, 8, 9)]).numpy())
+    assert page["output"] == "variation-gallery" and page["captions"][1].endswith("kept")
+    morph, _, page = h.variations_morph(in_page, "7, 8", 1, 2, 0.0)
+    assert morph == SKIP and np.allclose(page["zs"][0], model.random_z(7)[0].numpy(), atol=1e-6)
+    assert server_renders().get(VARIATIONS, 0) == before
 
 
 def test_facade_layout_upload_and_render(standins, tmp_path):
