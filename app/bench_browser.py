@@ -1,12 +1,14 @@
 """Pen to picture in a real browser (a benchmark, not a test): Playwright drives Debian's chromium
-against the studio and draws strokes on the sketch canvas like a person, ~2 s each.
+against the studio and draws strokes on the sketch canvas like a person, ~2 s each, once with
+the pictures rendered in the page (ONNX Runtime Web) and once on the server, in one run.
 
 Per stroke it records, in the page's own clock: how many new pictures arrived while the pen was
-moving (the live renders), and the time from pen-up to the last picture (the final render; a
+moving (the live pictures), and the time from pen-up to the last picture (the settled one; a
 stroke is settled when no new picture came for SETTLE_MS). Reports p50 / p95 over the strokes,
-beside the server's own render time read from the status line.
+the server's renders and CPU seconds over all strokes (its /ganvas/stats), per path.
 
     python -m app.bench_browser                         # the shipped weights (weights/)
+    python -m app.bench_browser --phone                 # also a 390x844 page with WASM on one thread
     python -m app.bench_browser --standins tiny --strokes 5
 """
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
-import re
 import time
 from pathlib import Path
 
@@ -27,14 +28,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 SETTLE_MS = 1500  # no new picture for this long after pen-up: the stroke is settled
 STROKE_MS = 2000
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
 
-# Page-side recorders: every change of the output picture, and pen down/up times, in one clock.
+# Page-side recorders: every new picture (the server's <img> or the page's own), pen down/up.
 RECORDER = """() => {
   window.__ganvas = {outs: [], downs: [], ups: []};
   const rec = window.__ganvas, img = () => document.querySelector('#sketch-output img');
   let last = img() ? img().src : null;
   new MutationObserver(() => { const i = img(); if (i && i.src !== last) { last = i.src; rec.outs.push(performance.now()); } })
     .observe(document.querySelector('#sketch-output'), {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+  document.addEventListener('ganvas-picture', (e) => { if (e.detail.name === 'pix2pix.edges2cats') rec.outs.push(performance.now()); });
   const c = document.querySelector('#sketch-canvas canvas');
   c.addEventListener('pointerdown', () => rec.downs.push(performance.now()), true);
   c.addEventListener('pointerup', () => rec.ups.push(performance.now()), true);
@@ -60,60 +64,90 @@ def _draw(page, i: int, box: dict) -> None:
     page.mouse.up()
 
 
-def measure(url: str, *, strokes: int) -> dict:
-    from playwright.sync_api import sync_playwright
+def _server(page, url: str) -> tuple[int, float]:
+    stats = page.request.get(url + "ganvas/stats").json()
+    return sum(stats["renders"].values()), stats["cpu_seconds"]
 
-    finals, lives, server_ms, stroke_ms = [], [], [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(120_000)
-        page.goto(url)
+
+def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DESKTOP, threads: int | None = None) -> dict:
+    """Strokes on a fresh page that renders `where` ("device" or "server")."""
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(120_000)
+    query = f"?render={where}" + (f"&threads={threads}" if threads else "")
+    page.goto(url + query)
+    if where == "device":
+        page.wait_for_function("() => document.querySelector('#sketch-canvas .pc-where')?.dataset.where === 'device'")
+    else:
         page.wait_for_selector("#sketch-output img")  # the starting example has rendered
-        page.evaluate(RECORDER)
-        box = page.locator("#sketch-canvas canvas").bounding_box()
-        for i in range(strokes):
-            _draw(page, i, box)
-            page.wait_for_function(
-                f"() => {{ const r = window.__ganvas, up = r.ups[r.ups.length - 1], o = r.outs[r.outs.length - 1];"
-                f" return o > up && performance.now() - o > {SETTLE_MS}; }}"
-            )
-            rec = page.evaluate("window.__ganvas")
-            down, up = rec["downs"][-1], rec["ups"][-1]
-            stroke_ms.append(up - down)
-            lives.append(sum(1 for t in rec["outs"] if down < t <= up))
-            finals.append(max(t for t in rec["outs"] if t > up) - up)
-            found = re.search(r"(\d+) ms", page.locator("#sketch-render-status").inner_text())
-            if found:
-                server_ms.append(float(found.group(1)))
-        browser.close()
+    page.wait_for_timeout(SETTLE_MS)
+    how = page.locator("#sketch-canvas .pc-where-text").inner_text()
+    page.evaluate(RECORDER)
+    page.locator("#sketch-canvas canvas").scroll_into_view_if_needed()
+    box = page.locator("#sketch-canvas canvas").bounding_box()
+    renders0, cpu0 = _server(page, url)
+    finals, lives, stroke_ms = [], [], []
+    for i in range(strokes):
+        _draw(page, i, box)
+        page.wait_for_function(
+            f"() => {{ const r = window.__ganvas, up = r.ups[r.ups.length - 1], o = r.outs[r.outs.length - 1];"
+            f" return o > up && performance.now() - o > {SETTLE_MS}; }}"
+        )
+        rec = page.evaluate("window.__ganvas")
+        down, up = rec["downs"][-1], rec["ups"][-1]
+        stroke_ms.append(up - down)
+        lives.append(sum(1 for t in rec["outs"] if down < t <= up))
+        finals.append(max(t for t in rec["outs"] if t > up) - up)
+    renders1, cpu1 = _server(page, url)
+    page.close()
     return {
+        "where": where,
+        "how": how,
         "strokes": strokes,
         "stroke_ms": float(np.median(stroke_ms)),
         "final_p50_ms": float(np.percentile(finals, 50)),
         "final_p95_ms": float(np.percentile(finals, 95)),
         "live_min": min(lives),
         "live_median": float(np.median(lives)),
-        "server_p50_ms": float(np.percentile(server_ms, 50)) if server_ms else float("nan"),
+        "server_renders": renders1 - renders0,
+        # Minus the SETTLE_MS waits' idle ticks, this is what the strokes cost the server.
+        "server_cpu_s": cpu1 - cpu0,
     }
 
 
+def report(rows: list[dict], title: str) -> None:
+    print(title)
+    print(f"  {'path':<26} {'pen-up->picture p50':>20} {'p95':>7} {'live/stroke min':>16} {'median':>7} {'server renders':>15} {'server CPU s':>13}")
+    for r in rows:
+        print(
+            f"  {r['label']:<26} {r['final_p50_ms']:>17.0f} ms {r['final_p95_ms']:>4.0f} ms {r['live_min']:>16} {r['live_median']:>7.0f}"
+            f" {r['server_renders']:>15} {r['server_cpu_s']:>13.2f}"
+        )
+    for r in rows:
+        print(f"  {r['label']}: {r['how']}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="pen-to-picture latency of the sketch canvas in chromium")
+    parser = argparse.ArgumentParser(description="pen-to-picture latency of the sketch canvas in chromium, rendered in the page and on the server")
     parser.add_argument("--standins", choices=SCALES, help="launch on stand-in models instead of weights/")
     parser.add_argument("--url", help="a running app instead of launching one")
     parser.add_argument("--strokes", type=int, default=20)
+    parser.add_argument("--phone", action="store_true", help="also a 390x844 page whose WASM runs on one thread (no isolation)")
     args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
     with contextlib.ExitStack() as stack:
         url = args.url
         if url is None:
             weights = None if args.standins else ROOT / "weights"
             url = stack.enter_context(serving_standins(weights, scale=args.standins or "tiny", args=["--device", "cpu"])).url
-        r = measure(url, strokes=args.strokes)
-    print(f"{r['strokes']} strokes on the sketch canvas in chromium, pen down for {r['stroke_ms']:.0f} ms (median):")
-    print(f"  pen-up -> final picture   p50 {r['final_p50_ms']:.0f} ms   p95 {r['final_p95_ms']:.0f} ms")
-    print(f"  pictures while drawing    min {r['live_min']}   median {r['live_median']:.0f} per stroke")
-    print(f"  server render (status)    p50 {r['server_p50_ms']:.0f} ms")
+        p = stack.enter_context(sync_playwright())
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        runs = [("in the page", dict(where="device")), ("on the server", dict(where="server"))]
+        if args.phone:
+            runs.append(("in the page, phone, 1 thread", dict(where="device", viewport=PHONE, threads=1)))
+        rows = [{**measure(browser, url, strokes=args.strokes, **kw), "label": label} for label, kw in runs]
+        browser.close()
+    report(rows, f"{args.strokes} strokes of ~{STROKE_MS / 1000:.0f} s on the sketch canvas in headless chromium, per path:")
 
 
 if __name__ == "__main__":

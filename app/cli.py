@@ -16,6 +16,7 @@ import gradio as gr
 import torch
 
 from .models import HUB
+from . import web_runtime
 from .ui import build_demo
 from .web_serving import app_kwargs, page_head
 from .widgets import CSS, UiOptions
@@ -79,6 +80,9 @@ def create(argv: Sequence[str] | None = None) -> tuple[gr.Blocks, argparse.Names
 def launch(demo: gr.Blocks, args: argparse.Namespace) -> None:
     host, port = server_address(args)
     on_space = bool(os.environ.get("SPACE_ID"))
+    if on_space and not web_runtime.installed():
+        # Same-origin runtime files on a Space (its workers may not start from the CDN's origin).
+        web_runtime.main([])
     demo.launch(
         server_name=host,
         server_port=port,

@@ -48,7 +48,9 @@
     }
     if (!base || !window.ort) throw lastError || new Error("ONNX Runtime Web did not load");
     const ort = window.ort;
-    const threads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    // Threads need SharedArrayBuffer, i.e. a cross-origin isolated page; ?threads=N caps them.
+    const cap = Number(params.get("threads")) || 4;
+    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(cap, navigator.hardwareConcurrency || 1)) : 1;
     ort.env.wasm.wasmPaths = new URL(base, location.href).href;
     ort.env.wasm.numThreads = threads;
     ort.env.logLevel = "error";
@@ -271,13 +273,14 @@
       el.dataset.where = w.where;
       el.querySelector(".pc-where-text").textContent = w.text;
       const b = el.querySelector("button");
-      b.textContent = state.wanted === "device" ? "Render on the server" : "Render on this device";
+      b.textContent = state.wanted !== "device" ? "Render on this device" : failed(name) ? "Try this device again" : "Render on the server";
     });
     const p = state.painters[name];
     if (p && !claims(name) && p.output) hideOverlay(p.output);
   }
-  function toggle(name) {
-    state.wanted = state.wanted === "device" ? "server" : "device";
+  const failed = (name) => Boolean(state.runtimeError || (state.models[name] && state.models[name].status === "failed"));
+  function toggle(name) {  // device <-> server; after a failure on this device, "try again"
+    state.wanted = state.wanted === "device" && !failed(name) ? "server" : "device";
     localStorage.setItem(WHERE_KEY, state.wanted);
     if (state.wanted === "device" && state.runtimeError) { state.runtime = null; state.runtimeError = null; }
     Object.keys(state.painters).forEach((n) => {
