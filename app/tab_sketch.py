@@ -16,7 +16,8 @@ STALE_NOTE = "⚠ The sketch changed since these variations were rendered: press
 MARK_STALE = f"""document.addEventListener("pc-changed", (e) => {{
   if (!e.target.closest || !e.target.closest("#sketch-canvas")) return;
   if (!document.querySelector("#variation-gallery img, #variation-gallery .gdo-grid")) return;
-  element.textContent = "{STALE_NOTE}"; }});"""
+  const note = document.querySelector("#variations-stale");  // (clearing it replaces this element's own nodes)
+  if (note) note.textContent = "{STALE_NOTE}"; }});"""
 
 
 def page_renders_js(*, clear_stale: bool) -> str:
@@ -69,7 +70,7 @@ def build(options: UiOptions) -> dict:
             render = gr.Button("Render variations", variant="primary", size="md")
             reroll = gr.Button("Reroll the ones not kept", size="md")
         keep = gr.CheckboxGroup(label="Keep (locked when rerolling)", choices=[], type="value")
-        gr.HTML("", elem_id="variations-stale", js_on_load=MARK_STALE)
+        gr.HTML("", html_template="<span></span>", elem_id="variations-stale", js_on_load=MARK_STALE)  # a template: mounted while empty
         var_gallery = gr.Gallery(label="Variations", columns=6, height=260, format="png", object_fit="contain", elem_id="variation-gallery")
         var_status = gr.Markdown()
         with gr.Row():

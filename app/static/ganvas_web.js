@@ -193,7 +193,7 @@
       save.download = `ganvas-${name.split(".").pop()}.png`;
       c.toBlob((blob) => { if (save.href) URL.revokeObjectURL(save.href); save.href = URL.createObjectURL(blob); });
     }
-    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, detail: { name, final: job.final, ms } }));
+    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: job.final, ms } }));
   }
   function hideOverlay(outputId) {  // the server's picture shows again
     const box = document.getElementById(outputId), o = box && box.querySelector(".ganvas-device-out");
@@ -243,7 +243,7 @@
     o.querySelector(".gdo-note").textContent = `${pictures.length} pictures rendered on this device · ${Math.round(ms)} ms`;
     o.hidden = false;
     o.dataset.pictures = String(pictures.length);
-    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, detail: { name, final: true, ms } }));
+    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: true, ms } }));
   }
 
   // ----- the canvases and the indicator ---------------------------------------------------

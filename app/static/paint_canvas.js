@@ -89,7 +89,7 @@
   let lastLive = 0, liveTimer = null;
   function post(final) {
     clearTimeout(liveTimer); liveTimer = null; lastLive = performance.now();
-    element.dispatchEvent(new CustomEvent("pc-changed", { bubbles: true }));
+    element.dispatchEvent(new CustomEvent("pc-changed", { bubbles: true, composed: true }));
     if (here()) {
       web().paint(props.model, { pixels: () => img.data, width: W, height: H, final, output: props.output, fallback: () => post(final) });
       // The settled canvas is still the value other events read (variations, downloads, the API).
