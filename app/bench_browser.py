@@ -39,6 +39,8 @@ RECORDER = """() => {
   new MutationObserver(() => { const i = img(); if (i && i.src !== last) { last = i.src; rec.outs.push(performance.now()); } })
     .observe(document.querySelector('#sketch-output'), {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
   document.addEventListener('ganvas-picture', (e) => { if (e.detail.name === 'pix2pix.edges2cats') rec.outs.push(performance.now()); });
+  rec.longtasks = [];  // the page's own thread busy for > 50 ms: the pen stutters meanwhile
+  new PerformanceObserver((list) => list.getEntries().forEach((t) => rec.longtasks.push([t.startTime, t.duration]))).observe({type: 'longtask'});
   const c = document.querySelector('#sketch-canvas canvas');
   c.addEventListener('pointerdown', () => rec.downs.push(performance.now()), true);
   c.addEventListener('pointerup', () => rec.ups.push(performance.now()), true);
@@ -69,11 +71,12 @@ def _server(page, url: str) -> tuple[int, float]:
     return sum(stats["renders"].values()), stats["cpu_seconds"]
 
 
-def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DESKTOP, threads: int | None = None) -> dict:
-    """Strokes on a fresh page that renders `where` ("device" or "server")."""
+def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DESKTOP, query: str = "") -> dict:
+    """Strokes on a fresh page that renders `where` ("device" or "server"); query: more of the
+    page's switches (threads=N, proxy=0)."""
     page = browser.new_page(viewport=viewport)
     page.set_default_timeout(120_000)
-    query = f"?render={where}" + (f"&threads={threads}" if threads else "")
+    query = f"?render={where}" + (f"&{query}" if query else "")
     page.goto(url + query)
     if where == "device":
         page.wait_for_function("() => document.querySelector('#sketch-canvas .pc-where')?.dataset.where === 'device'")
@@ -98,6 +101,8 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
         lives.append(sum(1 for t in rec["outs"] if down < t <= up))
         finals.append(max(t for t in rec["outs"] if t > up) - up)
     renders1, cpu1 = _server(page, url)
+    rec = page.evaluate("window.__ganvas")
+    in_strokes = [d for t, d in rec["longtasks"] if any(a <= t <= b for a, b in zip(rec["downs"], rec["ups"]))]
     page.close()
     return {
         "where": where,
@@ -109,6 +114,8 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
         "live_min": min(lives),
         "live_median": float(np.median(lives)),
         "server_renders": renders1 - renders0,
+        "longest_task_ms": max(in_strokes, default=0.0),
+        "busy_share": sum(in_strokes) / max(1.0, sum(b - a for a, b in zip(rec["downs"], rec["ups"]))),
         # Minus the SETTLE_MS waits' idle ticks, this is what the strokes cost the server.
         "server_cpu_s": cpu1 - cpu0,
     }
@@ -116,11 +123,14 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
 
 def report(rows: list[dict], title: str) -> None:
     print(title)
-    print(f"  {'path':<26} {'pen-up->picture p50':>20} {'p95':>7} {'live/stroke min':>16} {'median':>7} {'server renders':>15} {'server CPU s':>13}")
+    print(
+        f"  {'path':<30} {'pen-up->picture p50':>20} {'p95':>7} {'live/stroke min':>16} {'median':>7}"
+        f" {'server renders':>15} {'server CPU s':>13} {'page thread: longest':>21} {'busy':>5}"
+    )
     for r in rows:
         print(
-            f"  {r['label']:<26} {r['final_p50_ms']:>17.0f} ms {r['final_p95_ms']:>4.0f} ms {r['live_min']:>16} {r['live_median']:>7.0f}"
-            f" {r['server_renders']:>15} {r['server_cpu_s']:>13.2f}"
+            f"  {r['label']:<30} {r['final_p50_ms']:>17.0f} ms {r['final_p95_ms']:>4.0f} ms {r['live_min']:>16} {r['live_median']:>7.0f}"
+            f" {r['server_renders']:>15} {r['server_cpu_s']:>13.2f} {r['longest_task_ms']:>18.0f} ms {r['busy_share']:>5.0%}"
         )
     for r in rows:
         print(f"  {r['label']}: {r['how']}")
@@ -132,6 +142,7 @@ def main() -> None:
     parser.add_argument("--url", help="a running app instead of launching one")
     parser.add_argument("--strokes", type=int, default=20)
     parser.add_argument("--phone", action="store_true", help="also a 390x844 page whose WASM runs on one thread (no isolation)")
+    parser.add_argument("--page-thread", action="store_true", help="also in the page with inference on the page's own thread (no worker)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -144,7 +155,9 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         runs = [("in the page", dict(where="device")), ("on the server", dict(where="server"))]
         if args.phone:
-            runs.append(("in the page, phone, 1 thread", dict(where="device", viewport=PHONE, threads=1)))
+            runs.append(("in the page, phone, 1 thread", dict(where="device", viewport=PHONE, query="threads=1")))
+        if args.page_thread:
+            runs.append(("in the page, no worker", dict(where="device", query="proxy=0")))
         rows = [{**measure(browser, url, strokes=args.strokes, **kw), "label": label} for label, kw in runs]
         browser.close()
     report(rows, f"{args.strokes} strokes of ~{STROKE_MS / 1000:.0f} s on the sketch canvas in headless chromium, per path:")

@@ -11,6 +11,7 @@ WebAssembly run on several threads; a Space sets the same ones in its README's `
 """
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import time
@@ -131,7 +132,7 @@ def app_kwargs() -> dict:
 
 def page_head() -> str:
     """Scripts for the page's head: the runtime's address, the tensor rules, the renderer."""
-    config = f'{{"runtime": "{runtime_base()}", "version": "{web_runtime.VERSION}"}}'
+    config = json.dumps({"runtime": runtime_base(), "version": web_runtime.VERSION, "canvas_models": [SKETCH, FACADE, STREET]})
     return (
         f"<script>window.GANVAS_WEB_CONFIG = {config};</script>"
         '<script src="/ganvas/static/ganvas_tensor.js"></script>'

@@ -67,7 +67,16 @@ def with_spectral_norm(weights: dict[str, torch.Tensor], *, target: nn.Module, i
 
 
 def power_iteration(matrix: torch.Tensor, *, like: torch.Tensor, iterations: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The leading left and right singular vectors of `matrix` (rows x cols), as spectral norm keeps them."""
+    """The leading left and right singular vectors of `matrix` (rows x cols), as spectral norm keeps them.
+
+    Taken from an SVD where it converges (exact even when the two largest singular values are close,
+    where `iterations` of power iteration from a fixed start may not be); power iteration otherwise.
+    """
+    try:
+        left, _, right = torch.linalg.svd(matrix.double(), full_matrices=False)
+        return left[:, 0].to(like.dtype), right[0].to(like.dtype)
+    except RuntimeError:  # (torch.linalg.LinAlgError) no convergence
+        pass
     u = nn.functional.normalize(torch.ones(matrix.shape[0]), dim=0)
     v = nn.functional.normalize(matrix.t() @ u, dim=0)
     for _ in range(iterations):

@@ -53,8 +53,10 @@
     const threads = self.crossOriginIsolated ? Math.max(1, Math.min(cap, navigator.hardwareConcurrency || 1)) : 1;
     ort.env.wasm.wasmPaths = new URL(base, location.href).href;
     ort.env.wasm.numThreads = threads;
+    // Inference in a worker keeps the page's own thread free for the pen (?proxy=0: on the page's thread).
+    ort.env.wasm.proxy = !gpu && params.get("proxy") !== "0";
     ort.env.logLevel = "error";
-    return { ort, backend: gpu ? "webgpu" : "wasm", threads, local: base === config.runtime && !base.startsWith("http") };
+    return { ort, backend: gpu ? "webgpu" : "wasm", threads, proxy: ort.env.wasm.proxy };
   }
   function runtime() {
     if (!state.runtime) {
@@ -86,13 +88,23 @@
     state.models[name] = { status: "loading", first: [] };
     refresh(name);
     loadModel(name).then(
-      ({ spec, session }) => { Object.assign(state.models[name], { status: "ready", spec, session }); refresh(name); repaint(name); },
+      ({ spec, session }) => { Object.assign(state.models[name], { status: "ready", spec, session }); refresh(name); repaint(name); prefetch(); },
       (err) => { Object.assign(state.models[name], { status: "failed", reason: String(err && err.message || err) }); refresh(name); },
     );
   }
   function ready(name) {  // loaded here and wanted here: renders of latents the server sends
     const m = state.models[name];
     return state.wanted === "device" && Boolean(m) && m.status === "ready";
+  }
+  // The other canvases' models load while the visitor draws on this one, so the first picture of
+  // another tab is rendered here too; not on a connection or a device that asks to be spared.
+  let prefetched = false;
+  function prefetch() {
+    const c = navigator.connection;
+    if (prefetched || (c && (c.saveData || /(^|-)2g|3g/.test(c.effectiveType || ""))) || (navigator.deviceMemory || 8) < 4) return;
+    prefetched = true;
+    const later = window.requestIdleCallback || ((fn) => setTimeout(fn, 2000));
+    later(() => (config.canvas_models || []).forEach((n) => prepare(n)));
   }
   function claims(name) {  // a canvas's pictures: also needs its latent (the street's style code)
     return ready(name) && (!state.models[name].spec.nz || Boolean(state.latents[name]));
@@ -177,6 +189,7 @@
     return o;
   }
   function show(name, job, picture, ms) {
+    if (!ready(name)) return;  // the visitor switched to the server while this one rendered
     const o = overlay(job.output);
     const s = (state.stats[name] = state.stats[name] || { pictures: 0, live: 0, settled: 0, ms: [] });
     s.pictures++; s[job.final ? "settled" : "live"]++; s.ms.push(ms);
