@@ -42,8 +42,9 @@ RECORDER = """() => {
   rec.longtasks = [];  // the page's own thread busy for > 50 ms: the pen stutters meanwhile
   new PerformanceObserver((list) => list.getEntries().forEach((t) => rec.longtasks.push([t.startTime, t.duration]))).observe({type: 'longtask'});
   const c = document.querySelector('#sketch-canvas canvas');
-  c.addEventListener('pointerdown', () => rec.downs.push(performance.now()), true);
-  c.addEventListener('pointerup', () => rec.ups.push(performance.now()), true);
+  // The events' own time stamps: when the pen went down / up, even if the page's thread was busy then.
+  c.addEventListener('pointerdown', (e) => rec.downs.push(e.timeStamp), true);
+  c.addEventListener('pointerup', (e) => rec.ups.push(e.timeStamp), true);
 }"""
 
 
@@ -102,6 +103,7 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
         finals.append(max(t for t in rec["outs"] if t > up) - up)
     renders1, cpu1 = _server(page, url)
     rec = page.evaluate("window.__ganvas")
+    renders = page.evaluate("(window.GanvasWeb && GanvasWeb.state.stats['pix2pix.edges2cats'] || {ms: []}).ms")
     in_strokes = [d for t, d in rec["longtasks"] if any(a <= t <= b for a, b in zip(rec["downs"], rec["ups"]))]
     page.close()
     return {
@@ -115,6 +117,7 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
         "live_median": float(np.median(lives)),
         "server_renders": renders1 - renders0,
         "longest_task_ms": max(in_strokes, default=0.0),
+        "page_render_ms": float(np.median(renders[3:])) if len(renders) > 3 else float("nan"),
         "busy_share": sum(in_strokes) / max(1.0, sum(b - a for a, b in zip(rec["downs"], rec["ups"]))),
         # Minus the SETTLE_MS waits' idle ticks, this is what the strokes cost the server.
         "server_cpu_s": cpu1 - cpu0,
@@ -125,12 +128,12 @@ def report(rows: list[dict], title: str) -> None:
     print(title)
     print(
         f"  {'path':<30} {'pen-up->picture p50':>20} {'p95':>7} {'live/stroke min':>16} {'median':>7}"
-        f" {'server renders':>15} {'server CPU s':>13} {'page thread: longest':>21} {'busy':>5}"
+        f" {'server renders':>15} {'server CPU s':>13} {'page thread: longest':>21} {'busy':>5} {'page render p50':>16}"
     )
     for r in rows:
         print(
             f"  {r['label']:<30} {r['final_p50_ms']:>17.0f} ms {r['final_p95_ms']:>4.0f} ms {r['live_min']:>16} {r['live_median']:>7.0f}"
-            f" {r['server_renders']:>15} {r['server_cpu_s']:>13.2f} {r['longest_task_ms']:>18.0f} ms {r['busy_share']:>5.0%}"
+            f" {r['server_renders']:>15} {r['server_cpu_s']:>13.2f} {r['longest_task_ms']:>18.0f} ms {r['busy_share']:>5.0%} {r['page_render_ms']:>13.0f} ms"
         )
     for r in rows:
         print(f"  {r['label']}: {r['how']}")
@@ -142,6 +145,7 @@ def main() -> None:
     parser.add_argument("--url", help="a running app instead of launching one")
     parser.add_argument("--strokes", type=int, default=20)
     parser.add_argument("--phone", action="store_true", help="also a 390x844 page whose WASM runs on one thread (no isolation)")
+    parser.add_argument("--query", action="append", default=[], help="also in the page with these switches (e.g. threads=1)")
     parser.add_argument("--page-thread", action="store_true", help="also in the page with inference on the page's own thread (no worker)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -156,6 +160,8 @@ def main() -> None:
         runs = [("in the page", dict(where="device")), ("on the server", dict(where="server"))]
         if args.phone:
             runs.append(("in the page, phone, 1 thread", dict(where="device", viewport=PHONE, query="threads=1")))
+        for q in args.query:
+            runs.append((f"in the page, {q}", dict(where="device", query=q)))
         if args.page_thread:
             runs.append(("in the page, no worker", dict(where="device", query="proxy=0")))
         rows = [{**measure(browser, url, strokes=args.strokes, **kw), "label": label} for label, kw in runs]

@@ -57,15 +57,20 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 def new_page(browser, served, *, block_runtime: bool = False):
@@ -223,3 +228,18 @@ def test_a_blocked_runtime_leaves_the_rendering_to_the_server(browser, served):
         page.screenshot(path=str(SHOTS / "page_blocked.png"))
     finally:
         page.close()
+
+
+def test_a_software_webgpu_adapter_is_passed_over_for_webassembly(playwright, served):
+    """SwiftShader's WebGPU (a fallback adapter) stalled on these graphs: the page renders with
+    WebAssembly instead, and says so."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*ARGS, "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"])
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(WAIT_MS)
+        page.goto(served.url)
+        assert page.evaluate("async () => Boolean(navigator.gpu && await navigator.gpu.requestAdapter())")  # there is one
+        wait_device(page, SKETCH)
+        assert "WebAssembly" in page.locator("#sketch-canvas .pc-where").inner_text()
+    finally:
+        browser.close()

@@ -10,6 +10,9 @@
   const CDN = `https://cdn.jsdelivr.net/npm/onnxruntime-web@${config.version}/dist/`;
   const WHERE_KEY = "ganvas-render-where";  // the visitor's switch, remembered by the browser
   const SLOW_MS = 1500;    // first pictures slower than this (median of 3): the server is faster
+  const SLOW_GPU_MS = 250; // WebGPU slower than this: WebAssembly (~100 ms on a laptop) is likely faster
+  const FIRST_RENDER_MS = 15000;  // the first run of a session compiles it (WebGPU: its shaders)
+  const RENDER_MS = 5000;
   const BREATHE_MS = 16;   // between back-to-back live pictures: a frame for the pen to draw in
   const params = new URLSearchParams(location.search);
 
@@ -20,9 +23,11 @@
     runtimeError: null,
     models: {},        // name -> {status: "loading" | "ready" | "failed", spec, session, reason, first: []}
     latents: {},       // name -> Float32Array (style code / z) the next pictures use
+    latentVersions: {}, // name -> how many times it changed
     painters: {},      // name -> {repaint()} of the canvas that shows the model
     jobs: {},          // name -> {busy, next}
     stats: {},         // name -> {pictures, live, settled, ms: []}
+    stalled: null,     // why a render never returned (then the server renders everything)
   };
 
   // ----- the runtime ----------------------------------------------------------------------
@@ -34,9 +39,18 @@
       document.head.appendChild(s);
     });
   }
+  // A hardware WebGPU adapter (or ?ep=webgpu). Software ones (SwiftShader, a fallback adapter) are
+  // passed over: their runs of these graphs stalled here, and WebAssembly beats them anyway.
   async function webgpuAdapter() {
     if (params.get("ep") === "wasm" || !navigator.gpu) return false;
-    try { return Boolean(await navigator.gpu.requestAdapter()); } catch (e) { return false; }
+    try {
+      const adapter = await navigator.gpu.requestAdapter();
+      if (!adapter) return false;
+      if (params.get("ep") === "webgpu") return true;
+      const info = adapter.info || {};
+      const software = info.isFallbackAdapter || adapter.isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(`${info.architecture} ${info.description} ${info.device}`);
+      return !software;
+    } catch (e) { return false; }
   }
   async function loadRuntime() {
     const gpu = await webgpuAdapter();
@@ -69,7 +83,7 @@
   }
 
   // ----- models ---------------------------------------------------------------------------
-  async function loadModel(name) {
+  async function loadModel(name, backend) {
     const info = await runtime();
     const response = await fetch(`/ganvas/models/${name}/web.json`, { cache: "no-cache" });
     if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || `no web spec (${response.status})`);
@@ -77,24 +91,37 @@
     const graph = await fetch(spec.graph.url);
     if (!graph.ok) throw new Error(`the graph did not download (${graph.status})`);
     const bytes = new Uint8Array(await graph.arrayBuffer());
-    const providers = info.backend === "webgpu" ? ["webgpu", "wasm"] : ["wasm"];
+    const providers = backend === "webgpu" ? ["webgpu", "wasm"] : ["wasm"];
     const session = await info.ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: "all" });
     return { spec, session };
   }
-  function prepare(name) {  // start loading (idempotent); the server renders meanwhile
+  function prepare(name, backend = null) {  // start loading (idempotent); the server renders meanwhile
     if (state.wanted !== "device") return;
     const m = state.models[name];
-    if (m && m.status !== "failed") return;
-    state.models[name] = { status: "loading", first: [] };
+    if (m && m.status !== "failed" && !backend) return;
+    const entry = (state.models[name] = { status: "loading", first: [], backend });
     refresh(name);
-    loadModel(name).then(
-      ({ spec, session }) => { Object.assign(state.models[name], { status: "ready", spec, session }); refresh(name); repaint(name); prefetch(); },
-      (err) => { Object.assign(state.models[name], { status: "failed", reason: String(err && err.message || err) }); refresh(name); },
-    );
+    runtime()
+      .then((info) => { entry.backend = entry.backend || info.backend; return loadModel(name, entry.backend); })
+      .then(({ spec, session }) => { Object.assign(entry, { spec, session }); return inTime(warmUp(name), FIRST_RENDER_MS); })
+      .then(
+        () => { entry.status = "ready"; refresh(name); repaint(name); prefetch(); },
+        (err) => giveUp(name, String(err && err.message || err), { stalled: Boolean(err && err.stalled) }),
+      );
+  }
+  // WebGPU that fails or crawls (a software adapter, an op it lacks) hands over to WebAssembly;
+  // WebAssembly that fails or crawls hands over to the server.
+  // A stalled run still holds the runtime, so it leaves no WebAssembly session beside it: server.
+  function giveUp(name, reason, { stalled = false } = {}) {
+    const m = state.models[name];
+    if (m && m.backend === "webgpu" && state.runtimeInfo && !stalled) return prepare(name, "wasm");
+    if (stalled) state.stalled = reason;  // the runtime is held by that run: every model goes to the server
+    state.models[name] = { ...(m || {}), status: "failed", reason, first: [] };
+    refresh(name);
   }
   function ready(name) {  // loaded here and wanted here: renders of latents the server sends
     const m = state.models[name];
-    return state.wanted === "device" && Boolean(m) && m.status === "ready";
+    return state.wanted === "device" && !state.stalled && Boolean(m) && m.status === "ready";
   }
   // The other canvases' models load while the visitor draws on this one, so the first picture of
   // another tab is rendered here too; not on a connection or a device that asks to be spared.
@@ -111,6 +138,22 @@
   }
 
   // ----- rendering ------------------------------------------------------------------------
+  // One run at a time across all sessions: the runtime's WebGPU build interleaves concurrent runs
+  // of different sessions badly, and on a CPU they would only share the same cores.
+  let chain = Promise.resolve();
+  function exclusive(task) {
+    const result = chain.then(task);
+    chain = result.catch(() => {});
+    return result;
+  }
+  // A render that never returns (a stalled GPU) counts as failed: the next picture goes elsewhere.
+  function inTime(promise, ms) {
+    let timer;
+    const late = new Promise((_, fail) => {
+      timer = setTimeout(() => fail(Object.assign(new Error(`no picture after ${ms / 1000} s`), { stalled: true })), ms);
+    });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  }
   async function run(name, input, zs) {
     const { ort } = state.runtimeInfo, m = state.models[name], n = zs ? zs.length : 1;
     const [, c, h, w] = input.dims, plane = c * h * w;
@@ -122,8 +165,18 @@
       zs.forEach((row, i) => z.set(row, i * m.spec.nz));
       feeds[m.spec.graph.inputs[1]] = new ort.Tensor("float32", z, [n, m.spec.nz]);
     }
-    const out = (await m.session.run(feeds))[m.spec.graph.outputs[0]];
+    const out = (await exclusive(() => m.session.run(feeds)))[m.spec.graph.outputs[0]];
     return Array.from({ length: n }, (_, i) => T.outputPixels(out.data, out.dims, input.placement, i));
+  }
+  // One render of a blank canvas before the model is used: the first run of a session compiles
+  // it (WebGPU: its shaders), and a device that cannot render fails here, not under the pen.
+  function warmUp(name) {
+    const spec = state.models[name].spec, side = spec.size, rgba = new Uint8ClampedArray(side * side * 4).fill(255);
+    if (spec.kind === "labels") {
+      const [r, g, b] = spec.canvas_palette[spec.blank_class];
+      for (let i = 0; i < rgba.length; i += 4) { rgba[i] = r; rgba[i + 1] = g; rgba[i + 2] = b; }
+    }
+    return run(name, T.modelInput(rgba, side, side, spec), spec.nz ? [new Float32Array(spec.nz)] : null);
   }
   // Pictures for several latents of one canvas (the variations), in one run.
   async function renderMany(name, { rgba, width, height, zs }) {
@@ -132,8 +185,16 @@
     return run(name, T.modelInput(rgba, width, height, m.spec), zs);
   }
   // One picture of a canvas: the latest pixels win; a new request while one runs waits for it.
+  // A settled picture of pixels (and latent) already rendering or shown needs no render of its own:
+  // the pen usually lifts where it last moved, so the picture in flight is the settled one.
+  const versionOf = (name, job) => `${job.version ? job.version() : Math.random()}:${state.latentVersions[name] || 0}`;
   function paint(name, job) {
-    const q = (state.jobs[name] = state.jobs[name] || { busy: false, next: null });
+    const q = (state.jobs[name] = state.jobs[name] || { busy: false, next: null, current: null, shown: null });
+    const v = versionOf(name, job);
+    if (job.final && !q.next) {
+      if (q.busy && q.current && q.current.v === v) { q.current.job.final = true; return; }
+      if (!q.busy && q.shown && q.shown.v === v) { if (!q.shown.job.final) settleShown(name, q.shown.job); return; }
+    }
     q.next = { ...job, final: job.final || Boolean(q.next && q.next.final) };
     if (!q.busy) drain(name);
   }
@@ -143,21 +204,23 @@
     while (q.next) {
       const job = q.next; q.next = null;
       const m = state.models[name], started = performance.now();
+      q.current = { job, v: versionOf(name, job) };
       try {
         const input = T.modelInput(job.pixels(), job.width, job.height, m.spec);
-        const [picture] = await run(name, input, m.spec.nz ? [state.latents[name]] : null);
+        const [picture] = await inTime(run(name, input, m.spec.nz ? [state.latents[name]] : null), m.first.length ? RENDER_MS : FIRST_RENDER_MS);
         const ms = performance.now() - started;
         show(name, job, picture, ms);
+        q.shown = q.current;
         judgeSpeed(name, ms);
       } catch (err) {
-        Object.assign(m, { status: "failed", reason: `a render failed (${err && err.message || err})` });
-        refresh(name);
+        giveUp(name, `a render failed (${err && err.message || err})`, { stalled: Boolean(err && err.stalled) });
         if (job.fallback) job.fallback();
         break;
       }
       if (q.next) await new Promise((r) => setTimeout(r, BREATHE_MS));
     }
     q.busy = false;
+    q.current = null;
   }
   function judgeSpeed(name, ms) {
     const m = state.models[name];
@@ -165,9 +228,9 @@
     m.first.push(ms);
     if (m.first.length === 3) {
       const median = [...m.first].sort((a, b) => a - b)[1];
-      if (median > SLOW_MS) {
-        Object.assign(m, { status: "failed", reason: `this device takes ${Math.round(median)} ms a picture` });
-        refresh(name); repaintOnServer(name);
+      if (median > (m.backend === "webgpu" ? SLOW_GPU_MS : SLOW_MS)) {
+        giveUp(name, `this device takes ${Math.round(median)} ms a picture`);
+        repaintOnServer(name);
       }
     }
   }
@@ -201,12 +264,21 @@
     document.body.dataset[flag(job.output)] = "device";
     o.querySelector(".gdo-note").textContent = `rendered on this device · ${Math.round(ms)} ms`;
     o.dataset.pictures = String(s.pictures);
-    if (job.final) {
-      const save = o.querySelector(".gdo-save");
-      save.download = `ganvas-${name.split(".").pop()}.png`;
-      c.toBlob((blob) => { if (save.href) URL.revokeObjectURL(save.href); save.href = URL.createObjectURL(blob); });
-    }
+    if (job.final) offerDownload(name, o);
     o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: job.final, ms } }));
+  }
+  function offerDownload(name, o) {
+    const save = o.querySelector(".gdo-save");
+    save.download = `ganvas-${name.split(".").pop()}.png`;
+    o.querySelector("canvas").toBlob((blob) => { if (save.href) URL.revokeObjectURL(save.href); save.href = URL.createObjectURL(blob); });
+  }
+  function settleShown(name, job) {  // the picture on screen is already the settled one
+    job.final = true;
+    const o = overlay(job.output), s = state.stats[name];
+    if (!o || !s) return;
+    s.settled++;
+    offerDownload(name, o);
+    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: true, ms: 0 } }));
   }
   function hideOverlay(outputId) {  // the server's picture shows again
     const box = document.getElementById(outputId), o = box && box.querySelector(".ganvas-device-out");
@@ -222,10 +294,9 @@
     const started = performance.now();
     let pictures;
     try {
-      pictures = await renderMany(name, { rgba, width: source.width, height: source.height, zs: value.zs });
+      pictures = await inTime(renderMany(name, { rgba, width: source.width, height: source.height, zs: value.zs }), FIRST_RENDER_MS);
     } catch (err) {
-      const m = state.models[name];
-      if (m) Object.assign(m, { status: "failed", reason: `a render failed (${err && err.message || err})` });
+      giveUp(name, `a render failed (${err && err.message || err})`, { stalled: Boolean(err && err.stalled) });
       const o = overlay(value.output);
       if (o) { o.hidden = false; o.querySelector(".gdo-note").textContent = "This device could not render them: press the button again and the server will."; }
       return;
@@ -266,17 +337,19 @@
   function setLatent(name, z) {
     if (!z || !z.length) return;
     state.latents[name] = Float32Array.from(z);
+    state.latentVersions[name] = (state.latentVersions[name] || 0) + 1;
     repaint(name);
     refresh(name);
   }
   function where(name) {
     const m = state.models[name], info = state.runtimeInfo;
     if (claims(name)) {
-      const how = info.backend === "webgpu" ? "WebGPU" : `WebAssembly, ${info.threads} thread${info.threads > 1 ? "s" : ""}`;
+      const how = m.backend === "webgpu" ? "WebGPU" : `WebAssembly, ${info.threads} thread${info.threads > 1 ? "s" : ""}`;
       return { where: "device", text: `Pictures are rendered on this device (${how}, ${m.spec.graph.precision})` };
     }
     if (state.wanted !== "device") return { where: "server", text: "Pictures are rendered on the server (your choice)" };
     if (state.runtimeError) return { where: "server", text: `Pictures are rendered on the server: this browser could not load the renderer` };
+    if (state.stalled) return { where: "server", text: `Pictures are rendered on the server: this device stalled (${state.stalled})` };
     if (m && m.status === "failed") return { where: "server", text: `Pictures are rendered on the server: ${m.reason}` };
     return { where: "server", text: "Pictures are rendered on the server while this device gets ready…" };
   }

@@ -67,7 +67,8 @@
       }
     }
   }
-  const show = () => g.putImageData(img, 0, 0);
+  let version = 0;  // counts changes of the pixels: a picture of this version needs no new render
+  const show = () => { version++; g.putImageData(img, 0, 0); };
 
   // ----- history --------------------------------------------------------------------------
   function remember() {
@@ -91,7 +92,7 @@
     clearTimeout(liveTimer); liveTimer = null; lastLive = performance.now();
     element.dispatchEvent(new CustomEvent("pc-changed", { bubbles: true, composed: true }));
     if (here()) {
-      web().paint(props.model, { pixels: () => img.data, width: W, height: H, final, output: props.output, fallback: () => post(final) });
+      web().paint(props.model, { pixels: () => img.data, version: () => version, width: W, height: H, final, output: props.output, fallback: () => post(final) });
       // The settled canvas is still the value other events read (variations, downloads, the API).
       if (final) props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser", where: "device" };
       return;
@@ -115,6 +116,7 @@
         g.clearRect(0, 0, W, H);
         g.drawImage(im, 0, 0, W, H);
         img = g.getImageData(0, 0, W, H);
+        version++;
         remember();
         if (value.render !== false) post(true);
         done();
