@@ -124,6 +124,42 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
     }
 
 
+# Per canvas: its tab, the endpoint that renders it on the server, the extra inputs (style seed 0).
+CANVASES = (
+    ("Sketch → Cat", "sketch", "/sketch_render", ()),
+    ("Facade painter", "facade", "/facade_render", ()),
+    ("Street painter", "street", "/street_render", ("random", 0, None, 0, 0, 0, 0)),
+)
+
+
+def parity(browser, url: str) -> list[dict]:
+    """Each canvas after a stroke: the page's picture against the server's for the same canvas and
+    latent (both the shipped graphs; the page's WebAssembly vs the server's CPU kernels)."""
+    from gradio_client import Client
+    from PIL import Image
+
+    client, rows = Client(url, verbose=False), []
+    page = browser.new_page(viewport=DESKTOP)
+    page.set_default_timeout(120_000)
+    page.goto(url + "?render=device")
+    for tab, key, endpoint, extra in CANVASES:
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_function(f"() => document.querySelector('#{key}-canvas .pc-where')?.dataset.where === 'device'")
+        box = page.locator(f"#{key}-canvas canvas.pc-canvas").bounding_box()
+        _draw(page, 3, box)
+        page.wait_for_function(f"(n) => GanvasWeb.state.stats[n] && GanvasWeb.state.stats[n].settled > 0 && !GanvasWeb.state.jobs[n].busy", arg=page.locator(f"#{key}-canvas .pc-where").get_attribute("data-model"))
+        page.wait_for_timeout(300)
+        shown = page.evaluate(f"(() => {{ const c = document.querySelector('#{key}-output .ganvas-device-out > canvas');"
+                              " return {w: c.width, h: c.height, d: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)}; })()")
+        mine = np.asarray(shown["d"], np.uint8).reshape(shown["h"], shown["w"], 4)[..., :3].astype(int)
+        png = page.evaluate(f"document.querySelector('#{key}-canvas canvas.pc-canvas').toDataURL('image/png')")
+        out, _ = client.predict({"png": png, "final": True, "origin": "browser"}, *extra, api_name=endpoint)
+        diff = np.abs(mine - np.asarray(Image.open(out).convert("RGB")).astype(int))
+        rows.append({"canvas": key, "max": int(diff.max()), "mean": float(diff.mean()), "over3": float((diff > 3).mean())})
+    page.close()
+    return rows
+
+
 def report(rows: list[dict], title: str) -> None:
     print(title)
     print(
@@ -145,6 +181,7 @@ def main() -> None:
     parser.add_argument("--url", help="a running app instead of launching one")
     parser.add_argument("--strokes", type=int, default=20)
     parser.add_argument("--phone", action="store_true", help="also a 390x844 page whose WASM runs on one thread (no isolation)")
+    parser.add_argument("--parity", action="store_true", help="also compare the page's pictures with the server's on every canvas")
     parser.add_argument("--query", action="append", default=[], help="also in the page with these switches (e.g. threads=1)")
     parser.add_argument("--page-thread", action="store_true", help="also in the page with inference on the page's own thread (no worker)")
     args = parser.parse_args()
@@ -165,8 +202,13 @@ def main() -> None:
         if args.page_thread:
             runs.append(("in the page, no worker", dict(where="device", query="proxy=0")))
         rows = [{**measure(browser, url, strokes=args.strokes, **kw), "label": label} for label, kw in runs]
+        same = parity(browser, url) if args.parity else []
         browser.close()
     report(rows, f"{args.strokes} strokes of ~{STROKE_MS / 1000:.0f} s on the sketch canvas in headless chromium, per path:")
+    if same:
+        print("The page's picture vs the server's, same canvas and latent (uint8 levels):")
+        for r in same:
+            print(f"  {r['canvas']:<8} max |diff| {r['max']:>3}   mean {r['mean']:.3f}   pixels over 3: {r['over3']:.2%}")
 
 
 if __name__ == "__main__":

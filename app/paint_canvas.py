@@ -67,7 +67,7 @@ def _where(model: str) -> str:
     """Where the pictures are rendered, with the visitor's switch (ganvas_web.js fills it in)."""
     return (
         f'<div class="pc-where" data-model="{html.escape(model)}" data-where="server" aria-live="polite">'
-        '<span class="pc-where-text">Pictures are rendered on the server</span>'
+        '<span class="pc-where-text">Rendered on the server</span>'
         '<button type="button" data-act="where" title="Choose where pictures are rendered">Render on this device</button></div>'
     )
 

@@ -113,6 +113,19 @@ async def model_file(request: Request) -> Response:
     return FileResponse(HUB.card(name).folder / file, media_type="application/octet-stream")
 
 
+async def runtime_file(request: Request) -> Response:
+    """A file of the installed runtime; its WebAssembly gzipped where the browser takes gzip."""
+    version, file = request.path_params["version"], request.path_params["file"]
+    path = web_runtime.RUNTIME_DIR / file
+    if version != web_runtime.VERSION or file not in web_runtime.FILES or not path.is_file():
+        return JSONResponse({"error": "no such file"}, status_code=404)
+    packed = path.with_name(f"{file}.gz")
+    media_type = mimetypes.guess_type(file)[0] or "application/octet-stream"
+    if "gzip" in request.headers.get("accept-encoding", "") and packed.is_file():
+        return FileResponse(packed, media_type=media_type, headers={"content-encoding": "gzip", "vary": "Accept-Encoding"})
+    return FileResponse(path, media_type=media_type, headers={"vary": "Accept-Encoding"})
+
+
 async def stats(request: Request) -> Response:
     return JSONResponse({"renders": server_renders(), "cpu_seconds": time.process_time()}, headers={"cache-control": "no-store"})
 
@@ -122,7 +135,7 @@ def app_kwargs() -> dict:
     return {
         "routes": [
             Mount("/ganvas/static", StaticFiles(directory=STATIC), name="ganvas-static"),
-            Mount("/ganvas/ort", StaticFiles(directory=STATIC / "ort", check_dir=False), name="ganvas-ort"),
+            Route("/ganvas/ort/{version}/{file}", runtime_file),
             Route("/ganvas/models/{name}/{file}", model_file),
             Route("/ganvas/stats", stats),
         ],

@@ -105,3 +105,21 @@ def test_the_runtime_installs_once_checked_and_notices_a_changed_file(tmp_path, 
     (tmp_path / "ort-wasm-simd-threaded.wasm").write_bytes(b"changed")
     assert not web_runtime.installed(tmp_path)
     assert web_runtime.install(tmp_path, fetch=fetch) is True and web_runtime.installed(tmp_path)
+
+
+def test_the_runtime_is_served_from_its_pinned_folder_its_webassembly_gzipped(client, tmp_path, monkeypatch):
+    files = {name: (name * 400).encode() for name in web_runtime.FILES}
+    tarball = fake_tarball(files)
+    monkeypatch.setattr(web_runtime, "INTEGRITY", "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode())
+    web_runtime.install(tmp_path, fetch=lambda url: tarball)
+    monkeypatch.setattr(web_runtime, "RUNTIME_DIR", tmp_path)
+    wasm = f"/ganvas/ort/{web_runtime.VERSION}/ort-wasm-simd-threaded.wasm"
+    packed = client.get(wasm, headers={"accept-encoding": "gzip"})  # (the test client unpacks it)
+    assert packed.headers["content-encoding"] == "gzip" and packed.headers["content-type"] == "application/wasm"
+    assert packed.content == files["ort-wasm-simd-threaded.wasm"] and "immutable" in packed.headers["cache-control"]
+    assert int(packed.headers["content-length"]) < len(files["ort-wasm-simd-threaded.wasm"])
+    plain = client.get(wasm, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == files["ort-wasm-simd-threaded.wasm"]
+    assert client.get(f"/ganvas/ort/{web_runtime.VERSION}/ort.wasm.min.js").content == files["ort.wasm.min.js"]
+    assert client.get("/ganvas/ort/0.0.1/ort.wasm.min.js").status_code == 404  # only the pinned version
+    assert client.get(f"/ganvas/ort/{web_runtime.VERSION}/INSTALLED").status_code == 404

@@ -345,13 +345,13 @@
     const m = state.models[name], info = state.runtimeInfo;
     if (claims(name)) {
       const how = m.backend === "webgpu" ? "WebGPU" : `WebAssembly, ${info.threads} thread${info.threads > 1 ? "s" : ""}`;
-      return { where: "device", text: `Pictures are rendered on this device (${how}, ${m.spec.graph.precision})` };
+      return { where: "device", text: `Rendered on this device (${how}, ${m.spec.graph.precision})` };
     }
-    if (state.wanted !== "device") return { where: "server", text: "Pictures are rendered on the server (your choice)" };
-    if (state.runtimeError) return { where: "server", text: `Pictures are rendered on the server: this browser could not load the renderer` };
-    if (state.stalled) return { where: "server", text: `Pictures are rendered on the server: this device stalled (${state.stalled})` };
-    if (m && m.status === "failed") return { where: "server", text: `Pictures are rendered on the server: ${m.reason}` };
-    return { where: "server", text: "Pictures are rendered on the server while this device gets ready…" };
+    if (state.wanted !== "device") return { where: "server", text: "Rendered on the server (your choice)" };
+    if (state.runtimeError) return { where: "server", text: "Rendered on the server: this browser could not load the renderer" };
+    if (state.stalled) return { where: "server", text: `Rendered on the server: this device stalled (${state.stalled})` };
+    if (m && m.status === "failed") return { where: "server", text: `Rendered on the server: ${m.reason}` };
+    return { where: "server", text: "Rendered on the server while this device gets ready…" };
   }
   function refresh(name) {
     const w = where(name);
