@@ -11,8 +11,13 @@
   z morphs), `styles` (SPADE style controls), `uploads`, `errors`.
 - `drawings/`: procedural drawing, no dataset images and no UI: `cat_sketches` (+ `strokes`),
   `facade_layouts`, `street_layouts`, `palettes`; `examples` turns them into gallery thumbnails.
+- In-page rendering: `static/ganvas_web.js` (ONNX Runtime Web: loading, scheduling, fallback,
+  the "where" indicator) with `static/ganvas_tensor.js` (the engine's pre/post rules, from
+  engine.web_spec); `web_serving` serves them, the runtime, the graphs and the isolation headers;
+  `web_runtime` installs the pinned runtime from npm.
 - `bench` measures stroke-to-image latency through the HTTP API, `bench_browser` pen to picture in
-  chromium; with --standins they launch the app on tests/standins.py's random-weight models.
+  chromium, rendered in the page and on the server; with --standins they launch the app on
+  tests/standins.py's random-weight models.
 - The app uses the engine's public API only (`engine.__all__`).
 
 Modules of this package are imported at module level only (never inside functions): gradio's

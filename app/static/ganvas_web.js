@@ -349,7 +349,7 @@
     }
     if (state.wanted !== "device") return { where: "server", text: "Rendered on the server (your choice)" };
     if (state.runtimeError) return { where: "server", text: "Rendered on the server: this browser could not load the renderer" };
-    if (state.stalled) return { where: "server", text: `Rendered on the server: this device stalled (${state.stalled})` };
+    if (state.stalled) return { where: "server", text: `Rendered on the server: this device stalled (${state.stalled}); reload the page to try it again` };
     if (m && m.status === "failed") return { where: "server", text: `Rendered on the server: ${m.reason}` };
     return { where: "server", text: "Rendered on the server while this device gets ready…" };
   }
