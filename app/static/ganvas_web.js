@@ -13,8 +13,9 @@
   const SLOW_GPU_MS = 250; // WebGPU slower than this: WebAssembly (~100 ms on a laptop) is likely faster
   const FIRST_RENDER_MS = 15000;  // the first run of a session compiles it (WebGPU: its shaders)
   const RENDER_MS = 5000;
-  const BREATHE_MS = 16;   // between back-to-back live pictures: a frame for the pen to draw in
+  const BREATHE_MS = 16;   // at least this between pictures: a frame for the pen to draw in
   const params = new URLSearchParams(location.search);
+  const LIVE_GAP = Number(params.get("gap") ?? 1);  // idle between live pictures, x a render's time
 
   const state = {
     wanted: params.get("render") || localStorage.getItem(WHERE_KEY) || "device",
@@ -192,8 +193,8 @@
     const q = (state.jobs[name] = state.jobs[name] || { busy: false, next: null, current: null, shown: null });
     const v = versionOf(name, job);
     if (job.final && !q.next) {
-      if (q.busy && q.current && q.current.v === v) { q.current.job.final = true; return; }
-      if (!q.busy && q.shown && q.shown.v === v) { if (!q.shown.job.final) settleShown(name, q.shown.job); return; }
+      if (q.busy && q.current && q.current.v === v) { Object.assign(q.current.job, { final: true, settled: job.settled }); return; }
+      if (!q.busy && q.shown && q.shown.v === v) { if (!q.shown.job.final) settleShown(name, q.shown.job, job.settled); else if (job.settled) job.settled(); return; }
     }
     q.next = { ...job, final: job.final || Boolean(q.next && q.next.final) };
     if (!q.busy) drain(name);
@@ -217,10 +218,17 @@
         if (job.fallback) job.fallback();
         break;
       }
-      if (q.next) await new Promise((r) => setTimeout(r, BREATHE_MS));
+      if (q.next) await new Promise((r) => setTimeout(r, q.next.final ? BREATHE_MS : liveGap(name)));
     }
     q.busy = false;
     q.current = null;
+  }
+  // Live pictures leave the CPU idle for a while between them, so that when the pen lifts a live
+  // render is less often still running ahead of the settled one (on 2 cores the pen's own
+  // handling slows renders that overlap it, too).
+  function liveGap(name) {
+    const recent = (state.stats[name] || { ms: [] }).ms.slice(-5).sort((a, b) => a - b);
+    return Math.max(BREATHE_MS, LIVE_GAP * (recent[Math.floor(recent.length / 2)] || 0));
   }
   function judgeSpeed(name, ms) {
     const m = state.models[name];
@@ -264,7 +272,7 @@
     document.body.dataset[flag(job.output)] = "device";
     o.querySelector(".gdo-note").textContent = `rendered on this device · ${Math.round(ms)} ms`;
     o.dataset.pictures = String(s.pictures);
-    if (job.final) offerDownload(name, o);
+    if (job.final) { offerDownload(name, o); if (job.settled) job.settled(); }
     o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: job.final, ms } }));
   }
   function offerDownload(name, o) {
@@ -272,8 +280,9 @@
     save.download = `ganvas-${name.split(".").pop()}.png`;
     o.querySelector("canvas").toBlob((blob) => { if (save.href) URL.revokeObjectURL(save.href); save.href = URL.createObjectURL(blob); });
   }
-  function settleShown(name, job) {  // the picture on screen is already the settled one
+  function settleShown(name, job, settled) {  // the picture on screen is already the settled one
     job.final = true;
+    if (settled) settled();
     const o = overlay(job.output), s = state.stats[name];
     if (!o || !s) return;
     s.settled++;

@@ -92,9 +92,10 @@
     clearTimeout(liveTimer); liveTimer = null; lastLive = performance.now();
     element.dispatchEvent(new CustomEvent("pc-changed", { bubbles: true, composed: true }));
     if (here()) {
-      web().paint(props.model, { pixels: () => img.data, version: () => version, width: W, height: H, final, output: props.output, fallback: () => post(final) });
-      // The settled canvas is still the value other events read (variations, downloads, the API).
-      if (final) props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser", where: "device" };
+      // The settled canvas is still the value other events read (variations, the API): stored once
+      // its picture is shown, so that encoding it does not compete with the render.
+      const settled = () => { props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser", where: "device" }; };
+      web().paint(props.model, { pixels: () => img.data, version: () => version, width: W, height: H, final, output: props.output, fallback: () => post(final), settled });
       return;
     }
     props.value = { png: canvas.toDataURL("image/png"), final, seq: ++seq, origin: "browser", where: "server" };
