@@ -11,10 +11,11 @@
   z morphs), `styles` (SPADE style controls), `uploads`, `errors`.
 - `drawings/`: procedural drawing, no dataset images and no UI: `cat_sketches` (+ `strokes`),
   `facade_layouts`, `street_layouts`, `palettes`; `examples` turns them into gallery thumbnails.
-- In-page rendering: `static/ganvas_web.js` (ONNX Runtime Web: loading, scheduling, fallback,
-  the "where" indicator) with `static/ganvas_tensor.js` (the engine's pre/post rules, from
-  engine.web_spec); `web_serving` serves them, the runtime, the graphs and the isolation headers;
-  `web_runtime` installs the pinned runtime from npm.
+- In-page rendering (one namespace, window.Ganvas): `static/ganvas_web.js` (models, scheduling,
+  fallback, the "where" indicator), `static/ganvas_runtime.js` (loading ONNX Runtime Web),
+  `static/ganvas_picture.js` (the page's pictures), `static/ganvas_tensor.js` (the engine's
+  pre/post rules, from engine.web_spec); `web_serving` serves them, the runtime, the graphs and
+  the isolation headers; `web_runtime` installs the pinned runtime from npm.
 - `bench` measures stroke-to-image latency through the HTTP API, `bench_browser` pen to picture in
   chromium, rendered in the page and on the server; with --standins they launch the app on
   tests/standins.py's random-weight models.

@@ -103,7 +103,7 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
         finals.append(max(t for t in rec["outs"] if t > up) - up)
     renders1, cpu1 = _server(page, url)
     rec = page.evaluate("window.__ganvas")
-    renders = page.evaluate("(window.GanvasWeb && GanvasWeb.state.stats['pix2pix.edges2cats'] || {ms: []}).ms")
+    renders = page.evaluate("(window.Ganvas?.web && Ganvas.web.state.stats['pix2pix.edges2cats'] || {ms: []}).ms")
     in_strokes = [d for t, d in rec["longtasks"] if any(a <= t <= b for a, b in zip(rec["downs"], rec["ups"]))]
     page.close()
     return {
@@ -147,7 +147,7 @@ def parity(browser, url: str) -> list[dict]:
         page.wait_for_function(f"() => document.querySelector('#{key}-canvas .pc-where')?.dataset.where === 'device'")
         box = page.locator(f"#{key}-canvas canvas.pc-canvas").bounding_box()
         _draw(page, 3, box)
-        page.wait_for_function(f"(n) => GanvasWeb.state.stats[n] && GanvasWeb.state.stats[n].settled > 0 && !GanvasWeb.state.jobs[n].busy", arg=page.locator(f"#{key}-canvas .pc-where").get_attribute("data-model"))
+        page.wait_for_function(f"(n) => Ganvas.web.state.stats[n] && Ganvas.web.state.stats[n].settled > 0 && !Ganvas.web.state.jobs[n].busy", arg=page.locator(f"#{key}-canvas .pc-where").get_attribute("data-model"))
         page.wait_for_timeout(300)
         shown = page.evaluate(f"(() => {{ const c = document.querySelector('#{key}-output .ganvas-device-out > canvas');"
                               " return {w: c.width, h: c.height, d: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)}; })()")

@@ -25,17 +25,17 @@ def page_renders_js(*, clear_stale: bool) -> str:
     itself (then the server sends latents, not pictures); rendering them clears the stale note."""
     clear = "const n = document.querySelector('#variations-stale'); if (n) n.textContent = '';" if clear_stale else ""
     return (
-        f"(canvas, ...rest) => {{ {clear} const here = Boolean(window.GanvasWeb && window.GanvasWeb.ready('{VARIATIONS}'));"
+        f"(canvas, ...rest) => {{ {clear} const here = Boolean(window.Ganvas?.web?.ready('{VARIATIONS}'));"
         " return [canvas && typeof canvas === 'object' ? {...canvas, where: here ? 'device' : 'server'} : canvas, ...rest]; }"
     )
 
 
 # Latents from the server for the page's renderer; the model loads when the variations are opened.
-LATENTS_JS = f"""watch("value", () => props.value && window.GanvasWeb && window.GanvasWeb.renderLatents("{VARIATIONS}", props.value));
+LATENTS_JS = f"""watch("value", () => props.value && window.Ganvas?.web?.renderLatents("{VARIATIONS}", props.value));
 const opened = () => {{  // the accordion is open: its gallery is laid out
   const gallery = document.querySelector("#variation-gallery");
-  if (!gallery || !gallery.getClientRects().length || !window.GanvasWeb) return setTimeout(opened, 500);
-  window.GanvasWeb.prepare("{VARIATIONS}");
+  if (!gallery || !gallery.getClientRects().length || !window.Ganvas?.web) return setTimeout(opened, 500);
+  window.Ganvas.web.prepare("{VARIATIONS}");
 }};
 opened();"""
 

@@ -13,7 +13,7 @@ from .widgets import UiOptions, action, render_on_canvas, status_banner
 
 
 PAINTER = STREET_PAINTER
-STYLE_CODE_JS = f"""const push = () => window.GanvasWeb && props.value && window.GanvasWeb.setLatent("{STREET}", props.value.z);
+STYLE_CODE_JS = f"""const push = () => props.value && window.Ganvas?.web?.setLatent("{STREET}", props.value.z);
 watch("value", push); push();"""
 
 

@@ -41,6 +41,7 @@ ISOLATION_HEADERS = {
 }
 IMMUTABLE = "public, max-age=31536000, immutable"  # versioned URLs: the runtime's version, a graph's hash
 WEB_MODELS = (SKETCH, VARIATIONS, FACADE, STREET)  # the canvases' models; horse <-> zebra stays on the server
+PAGE_SCRIPTS = ("ganvas_tensor.js", "ganvas_runtime.js", "ganvas_picture.js", "ganvas_web.js")  # in load order
 SPEC_SECONDS = 5.0  # a spec is re-read at most this often (weights may change while the server runs)
 
 mimetypes.add_type("application/wasm", ".wasm")
@@ -144,10 +145,9 @@ def app_kwargs() -> dict:
 
 
 def page_head() -> str:
-    """Scripts for the page's head: the runtime's address, the tensor rules, the renderer."""
+    """Scripts for the page's head: the config (the runtime's address), then PAGE_SCRIPTS."""
     config = json.dumps({"runtime": runtime_base(), "version": web_runtime.VERSION, "canvas_models": [SKETCH, FACADE, STREET]})
-    return (
-        f"<script>window.GANVAS_WEB_CONFIG = {config};</script>"
-        '<script src="/ganvas/static/ganvas_tensor.js"></script>'
-        '<script src="/ganvas/static/ganvas_web.js"></script>'
-    )
+    # Classic scripts, in order, before gradio mounts the canvases (their js_on_load code is not a
+    # module and finds the renderer at once); each adds to the one namespace window.Ganvas.
+    scripts = "".join(f'<script src="/ganvas/static/{name}"></script>' for name in PAGE_SCRIPTS)
+    return f"<script>window.Ganvas = {{config: {config}}};</script>" + scripts

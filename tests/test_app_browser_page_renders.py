@@ -118,7 +118,7 @@ def settle(page) -> None:
     """Wait until a settled picture came after the last pen-up and nothing is rendering."""
     page.wait_for_function(
         "() => { const r = window.__rec, up = r.ups[r.ups.length - 1];"
-        " return r.pics.some(p => p.final && p.t > up) && Object.values(GanvasWeb.state.jobs).every(q => !q.busy && !q.next); }"
+        " return r.pics.some(p => p.final && p.t > up) && Object.values(Ganvas.web.state.jobs).every(q => !q.busy && !q.next); }"
     )
 
 
@@ -185,7 +185,7 @@ def test_the_pages_picture_is_the_servers_picture(page, served):
 def test_variations_render_in_the_page(page, served):
     page.get_by_role("tab", name="Sketch → Cat").click()
     page.locator("#variations").get_by_text("Variations (BicycleGAN)").click()
-    page.wait_for_function("(m) => GanvasWeb.ready(m)", arg=VARIATIONS)
+    page.wait_for_function("(m) => Ganvas.web.ready(m)", arg=VARIATIONS)
     before = server_renders(page, served)
     page.locator("#variation-seeds textarea, #variation-seeds input").first.fill("11, 12, 13")
     page.get_by_role("button", name="Render variations").click()

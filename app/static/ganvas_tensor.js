@@ -1,10 +1,10 @@
 // GANvas: a canvas's pixels -> a model's input tensor, and its output tensor -> pixels, by the rules
 // the engine writes into a model's web spec (engine/web_spec.py): the page's copy of
 // Translator.prepare and Translator._to_image. Pure functions, no DOM: the page uses them as
-// window.GanvasTensor, and tests/test_web_tensor.py runs them in Node against the engine's own.
+// Ganvas.tensor, and tests/test_web_tensor.py runs them in Node against the engine's own.
 (function (root, factory) {
   if (typeof module === "object" && module.exports) module.exports = factory();
-  else root.GanvasTensor = factory();
+  else (root.Ganvas = root.Ganvas || {}).tensor = factory();
 })(typeof self !== "undefined" ? self : this, function () {
   "use strict";
 
@@ -16,7 +16,10 @@
     return f % 2 === 0 ? f : f + 1;
   }
 
-  // engine.geometry.plan_placement: long side scaled to spec.size, sides padded to the multiple.
+  /**
+   * engine.geometry.plan_placement: long side scaled to spec.size, sides padded to the multiple.
+   * @returns {{source: number[], scaled: number[], padded: number[]}} [width, height] each
+   */
   function placement(width, height, spec) {
     const scale = spec.size / Math.max(width, height);
     const sw = Math.max(1, roundHalfEven(width * scale)), sh = Math.max(1, roundHalfEven(height * scale));
@@ -101,12 +104,20 @@
     return { data, dims: [1, 3, ph, pw], placement: p };
   }
 
+  /**
+   * A canvas's RGBA pixels -> the model's input tensor, as the engine makes it.
+   * @param {Uint8ClampedArray} rgba @param {number} width @param {number} height @param {object} spec the web spec
+   * @returns {{data: Float32Array, dims: number[], placement: object}}
+   */
   function modelInput(rgba, width, height, spec) {
     return spec.kind === "sketch" ? sketchInput(rgba, width, height, spec) : labelInput(rgba, width, height, spec);
   }
 
-  // Output N x C x H x W in [-1, 1] -> RGBA pixels of sample `index`, cropped to the content:
-  // uint8((clamp(y) + 1) * 127.5 + 0.5) in float32, as the engine rounds.
+  /**
+   * Output N x C x H x W in [-1, 1] -> RGBA pixels of sample `index`, cropped to the content:
+   * uint8((clamp(y) + 1) * 127.5 + 0.5) in float32, as the engine rounds.
+   * @returns {{rgba: Uint8ClampedArray, width: number, height: number}}
+   */
   function outputPixels(data, dims, p, index = 0) {
     const [, c, ph, pw] = dims, [sw, sh] = p.scaled, plane = ph * pw, base = index * c * plane;
     const f = Math.fround, rgba = new Uint8ClampedArray(sw * sh * 4);

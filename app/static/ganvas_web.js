@@ -1,13 +1,14 @@
 // GANvas: render the canvases' pictures in the visitor's browser with ONNX Runtime Web.
-// The page's canvases (paint_canvas.js) ask `GanvasWeb.claims(model)`: when true they hand their
-// pixels to `GanvasWeb.paint` instead of posting them to the server. A model is claimed once the
+// The page's canvases (paint_canvas.js) ask `Ganvas.web.claims(model)`: when true they hand their
+// pixels to `Ganvas.web.paint` instead of posting them to the server. A model is claimed once the
 // runtime, its web spec and its graph are loaded here and the visitor has not chosen the server;
 // until then, and whenever anything fails or the device proves too slow, the server renders.
-// Pre/post-processing is GanvasTensor's (the engine's rules, from the model's web spec).
+// Pre/post-processing is Ganvas.tensor's (the engine's rules, from the model's web spec); the
+// runtime comes from Ganvas.runtime, the pictures go on the page through Ganvas.picture.
 (() => {
-  const T = window.GanvasTensor;
-  const config = window.GANVAS_WEB_CONFIG || {};
-  const CDN = `https://cdn.jsdelivr.net/npm/onnxruntime-web@${config.version}/dist/`;
+  const Ganvas = (window.Ganvas = window.Ganvas || {});
+  const T = Ganvas.tensor;
+  const config = Ganvas.config || {};
   const WHERE_KEY = "ganvas-render-where";  // the visitor's switch, remembered by the browser
   const SLOW_MS = 1500;    // first pictures slower than this (median of 3): the server is faster
   const SLOW_GPU_MS = 250; // WebGPU slower than this: WebAssembly (~100 ms on a laptop) is likely faster
@@ -15,7 +16,7 @@
   const RENDER_MS = 5000;
   const BREATHE_MS = 16;   // at least this between pictures: a frame for the pen to draw in
   const params = new URLSearchParams(location.search);
-  const LIVE_GAP = Number(params.get("gap") ?? 1);  // idle between live pictures, x a render's time
+  const LIVE_GAP = Number(params.get("gap") ?? 0.5);  // idle between live pictures, x a render's time
 
   const state = {
     wanted: params.get("render") || localStorage.getItem(WHERE_KEY) || "device",
@@ -31,51 +32,9 @@
     stalled: null,     // why a render never returned (then the server renders everything)
   };
 
-  // ----- the runtime ----------------------------------------------------------------------
-  function addScript(src) {
-    return new Promise((ok, fail) => {
-      const s = document.createElement("script");
-      s.src = src; s.async = true; s.crossOrigin = "anonymous";
-      s.onload = () => ok(); s.onerror = () => { s.remove(); fail(new Error(`could not load ${src}`)); };
-      document.head.appendChild(s);
-    });
-  }
-  // A hardware WebGPU adapter (or ?ep=webgpu). Software ones (SwiftShader, a fallback adapter) are
-  // passed over: their runs of these graphs stalled here, and WebAssembly beats them anyway.
-  async function webgpuAdapter() {
-    if (params.get("ep") === "wasm" || !navigator.gpu) return false;
-    try {
-      const adapter = await navigator.gpu.requestAdapter();
-      if (!adapter) return false;
-      if (params.get("ep") === "webgpu") return true;
-      const info = adapter.info || {};
-      const software = info.isFallbackAdapter || adapter.isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(`${info.architecture} ${info.description} ${info.device}`);
-      return !software;
-    } catch (e) { return false; }
-  }
-  async function loadRuntime() {
-    const gpu = await webgpuAdapter();
-    const file = gpu ? "ort.webgpu.min.js" : "ort.wasm.min.js";
-    const bases = [config.runtime, CDN].filter((b, i, all) => b && all.indexOf(b) === i);
-    let base = null, lastError = null;
-    for (const b of bases) {
-      try { await addScript(b + file); base = b; break; } catch (e) { lastError = e; }
-    }
-    if (!base || !window.ort) throw lastError || new Error("ONNX Runtime Web did not load");
-    const ort = window.ort;
-    // Threads need SharedArrayBuffer, i.e. a cross-origin isolated page; ?threads=N caps them.
-    const cap = Number(params.get("threads")) || 4;
-    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(cap, navigator.hardwareConcurrency || 1)) : 1;
-    ort.env.wasm.wasmPaths = new URL(base, location.href).href;
-    ort.env.wasm.numThreads = threads;
-    // Inference in a worker keeps the page's own thread free for the pen (?proxy=0: on the page's thread).
-    ort.env.wasm.proxy = !gpu && params.get("proxy") !== "0";
-    ort.env.logLevel = "error";
-    return { ort, backend: gpu ? "webgpu" : "wasm", threads, proxy: ort.env.wasm.proxy };
-  }
   function runtime() {
     if (!state.runtime) {
-      state.runtime = loadRuntime().then(
+      state.runtime = Ganvas.runtime.load().then(
         (info) => { state.runtimeInfo = info; return info; },
         (err) => { state.runtimeError = err; throw err; },
       );
@@ -96,6 +55,7 @@
     const session = await info.ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: "all" });
     return { spec, session };
   }
+  /** Start loading `name` here (idempotent; the server renders meanwhile). @param {string} name @param {?string} backend */
   function prepare(name, backend = null) {  // start loading (idempotent); the server renders meanwhile
     if (state.wanted !== "device") return;
     const m = state.models[name];
@@ -120,6 +80,7 @@
     state.models[name] = { ...(m || {}), status: "failed", reason, first: [] };
     refresh(name);
   }
+  /** @returns {boolean} `name` is loaded here and the visitor wants pictures here */
   function ready(name) {  // loaded here and wanted here: renders of latents the server sends
     const m = state.models[name];
     return state.wanted === "device" && !state.stalled && Boolean(m) && m.status === "ready";
@@ -134,6 +95,7 @@
     const later = window.requestIdleCallback || ((fn) => setTimeout(fn, 2000));
     later(() => (config.canvas_models || []).forEach((n) => prepare(n)));
   }
+  /** @returns {boolean} a canvas of `name` renders here now (ready, and its latent is known) */
   function claims(name) {  // a canvas's pictures: also needs its latent (the street's style code)
     return ready(name) && (!state.models[name].spec.nz || Boolean(state.latents[name]));
   }
@@ -180,6 +142,7 @@
     return run(name, T.modelInput(rgba, side, side, spec), spec.nz ? [new Float32Array(spec.nz)] : null);
   }
   // Pictures for several latents of one canvas (the variations), in one run.
+  /** @returns {Promise<Array<object>>} the pictures of one canvas for each latent in zs */
   async function renderMany(name, { rgba, width, height, zs }) {
     const m = state.models[name];
     if (!m || m.status !== "ready") throw new Error(`${name} is not loaded in this page`);
@@ -189,6 +152,10 @@
   // A settled picture of pixels (and latent) already rendering or shown needs no render of its own:
   // the pen usually lifts where it last moved, so the picture in flight is the settled one.
   const versionOf = (name, job) => `${job.version ? job.version() : Math.random()}:${state.latentVersions[name] || 0}`;
+  /**
+   * A picture of a canvas: job = {pixels(), version(), width, height, final, output, fallback(), settled()}.
+   * @param {string} name @param {object} job
+   */
   function paint(name, job) {
     const q = (state.jobs[name] = state.jobs[name] || { busy: false, next: null, current: null, shown: null });
     const v = versionOf(name, job);
@@ -243,59 +210,25 @@
     }
   }
 
-  // ----- the picture on the page ----------------------------------------------------------
-  // body[data-ganvas-<output id>="device"] while the page's picture covers the server's (CSS hides
-  // the server's status line then).
-  const flag = (outputId) => "ganvas" + outputId.replace(/(^|-)(\w)/g, (_, __, a) => a.toUpperCase());
-  function overlay(outputId) {
-    const box = document.getElementById(outputId);
-    if (!box) return null;
-    let o = box.querySelector(".ganvas-device-out");
-    if (!o) {
-      o = document.createElement("div");
-      o.className = "ganvas-device-out";
-      o.innerHTML = '<canvas></canvas><div class="gdo-bar"><span class="gdo-note"></span><a class="gdo-save" title="Download this picture as PNG">⤓ PNG</a></div>';
-      box.appendChild(o);
-    }
-    return o;
+  function count(name, final, ms) {
+    const s = (state.stats[name] = state.stats[name] || { pictures: 0, live: 0, settled: 0, ms: [] });
+    s.pictures++; s[final ? "settled" : "live"]++; s.ms.push(ms);
   }
   function show(name, job, picture, ms) {
     if (!ready(name)) return;  // the visitor switched to the server while this one rendered
-    const o = overlay(job.output);
-    const s = (state.stats[name] = state.stats[name] || { pictures: 0, live: 0, settled: 0, ms: [] });
-    s.pictures++; s[job.final ? "settled" : "live"]++; s.ms.push(ms);
-    if (!o) return;
-    const c = o.querySelector("canvas");
-    c.width = picture.width; c.height = picture.height;
-    c.getContext("2d").putImageData(new ImageData(picture.rgba, picture.width, picture.height), 0, 0);
-    o.hidden = false;
-    document.body.dataset[flag(job.output)] = "device";
-    o.querySelector(".gdo-note").textContent = `rendered on this device · ${Math.round(ms)} ms`;
-    o.dataset.pictures = String(s.pictures);
-    if (job.final) { offerDownload(name, o); if (job.settled) job.settled(); }
-    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: job.final, ms } }));
-  }
-  function offerDownload(name, o) {
-    const save = o.querySelector(".gdo-save");
-    save.download = `ganvas-${name.split(".").pop()}.png`;
-    o.querySelector("canvas").toBlob((blob) => { if (save.href) URL.revokeObjectURL(save.href); save.href = URL.createObjectURL(blob); });
+    count(name, job.final, ms);
+    Ganvas.picture.show({ name, outputId: job.output, picture, ms, final: job.final });
+    if (job.final && job.settled) job.settled();
   }
   function settleShown(name, job, settled) {  // the picture on screen is already the settled one
     job.final = true;
     if (settled) settled();
-    const o = overlay(job.output), s = state.stats[name];
-    if (!o || !s) return;
-    s.settled++;
-    offerDownload(name, o);
-    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: true, ms: 0 } }));
-  }
-  function hideOverlay(outputId) {  // the server's picture shows again
-    const box = document.getElementById(outputId), o = box && box.querySelector(".ganvas-device-out");
-    if (o) o.hidden = true;
-    delete document.body.dataset[flag(outputId)];
+    (state.stats[name] || { settled: 0 }).settled++;
+    Ganvas.picture.settle(name, job.output);
   }
 
   // Pictures for latents the server sent (the variations and their morph) of a canvas on the page.
+  /** Render latents the server sent ({zs, captions, output, canvas}) over `output`. */
   async function renderLatents(name, value) {
     const source = document.querySelector(`#${value.canvas} canvas.pc-canvas`);
     if (!source || !value.zs || !value.zs.length) return;
@@ -306,43 +239,19 @@
       pictures = await inTime(renderMany(name, { rgba, width: source.width, height: source.height, zs: value.zs }), FIRST_RENDER_MS);
     } catch (err) {
       giveUp(name, `a render failed (${err && err.message || err})`, { stalled: Boolean(err && err.stalled) });
-      const o = overlay(value.output);
-      if (o) { o.hidden = false; o.querySelector(".gdo-note").textContent = "This device could not render them: press the button again and the server will."; }
+      Ganvas.picture.note(value.output, "This device could not render them: press the button again and the server will.");
       return;
     }
     const ms = performance.now() - started;
-    if (value.output === "variation-gallery") showGrid(name, value, pictures, ms);
+    if (pictures.length > 1 || value.captions.length) Ganvas.picture.showGrid({ name, outputId: value.output, pictures, captions: value.captions, ms });
     else show(name, { output: value.output, final: true }, pictures[0], ms);
   }
-  function showGrid(name, value, pictures, ms) {
-    const o = overlay(value.output);
-    if (!o) return;
-    const grid = document.createElement("div");
-    grid.className = "gdo-grid";
-    pictures.forEach((picture, i) => {
-      const figure = document.createElement("figure"), c = document.createElement("canvas"), save = document.createElement("a");
-      c.width = picture.width; c.height = picture.height;
-      c.getContext("2d").putImageData(new ImageData(picture.rgba, picture.width, picture.height), 0, 0);
-      save.textContent = value.captions[i] || `#${i + 1}`;
-      save.title = "Download this picture as PNG";
-      save.download = `ganvas-${name.split(".").pop()}-${i + 1}.png`;
-      c.toBlob((blob) => { save.href = URL.createObjectURL(blob); });
-      figure.append(c, save); grid.append(figure);
-    });
-    o.querySelectorAll(".gdo-grid").forEach((g) => { g.querySelectorAll("a[href]").forEach((a) => URL.revokeObjectURL(a.href)); g.remove(); });
-    o.querySelector("canvas").hidden = true;
-    o.querySelector(".gdo-save").hidden = true;
-    o.insertBefore(grid, o.querySelector(".gdo-bar"));
-    o.querySelector(".gdo-note").textContent = `${pictures.length} pictures rendered on this device · ${Math.round(ms)} ms`;
-    o.hidden = false;
-    o.dataset.pictures = String(pictures.length);
-    o.dispatchEvent(new CustomEvent("ganvas-picture", { bubbles: true, composed: true, detail: { name, final: true, ms } }));
-  }
-
   // ----- the canvases and the indicator ---------------------------------------------------
+  /** The canvas showing `name`: {output: its output element's id, repaint()}. */
   function register(name, painter) { state.painters[name] = painter; refresh(name); }
   function repaint(name) { const p = state.painters[name]; if (p && claims(name)) p.repaint(); }
   function repaintOnServer(name) { const p = state.painters[name]; if (p) p.repaint(); }
+  /** The latent (style code) the canvas of `name` renders with from now on; re-renders. */
   function setLatent(name, z) {
     if (!z || !z.length) return;
     state.latents[name] = Float32Array.from(z);
@@ -371,9 +280,10 @@
       b.textContent = state.wanted !== "device" ? "Render on this device" : failed(name) ? "Try this device again" : "Render on the server";
     });
     const p = state.painters[name];
-    if (p && !claims(name) && p.output) hideOverlay(p.output);
+    if (p && !claims(name) && p.output) Ganvas.picture.hide(p.output);
   }
   const failed = (name) => Boolean(state.runtimeError || (state.models[name] && state.models[name].status === "failed"));
+  /** The visitor's switch: this device <-> the server (after a failure here: try again). */
   function toggle(name) {  // device <-> server; after a failure on this device, "try again"
     state.wanted = state.wanted === "device" && !failed(name) ? "server" : "device";
     localStorage.setItem(WHERE_KEY, state.wanted);
@@ -386,5 +296,5 @@
     repaintOnServer(name);
   }
 
-  window.GanvasWeb = { prepare, ready, claims, paint, renderMany, renderLatents, register, setLatent, toggle, refresh, state };
+  Ganvas.web = { prepare, ready, claims, paint, renderMany, renderLatents, register, setLatent, toggle, refresh, state };
 })();

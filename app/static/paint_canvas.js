@@ -85,7 +85,7 @@
   }
 
   // ----- rendering: in this page (ganvas_web.js) or on the server -------------------------
-  const web = () => (props.model && window.GanvasWeb) || null;
+  const web = () => (props.model && window.Ganvas?.web) || null;
   const here = () => Boolean(web() && web().claims(props.model));
   let lastLive = 0, liveTimer = null;
   function post(final) {
