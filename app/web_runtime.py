@@ -19,6 +19,7 @@ import hashlib
 import io
 import sys
 import tarfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -59,9 +60,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=120) as response:
-        return response.read()
+def _download(url: str, *, attempts: int = 3) -> bytes:
+    for attempt in range(attempts):  # a registry hiccup should not fail a CI run
+        try:
+            with urllib.request.urlopen(url, timeout=120) as response:
+                return response.read()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _check_integrity(data: bytes) -> None:
