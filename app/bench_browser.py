@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 SETTLE_MS = 1500  # no new picture for this long after pen-up: the stroke is settled
+POLL_MS = 250  # how often the bench looks (Playwright's default, every frame, keeps the page's thread busy)
 STROKE_MS = 2000
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
@@ -94,7 +95,8 @@ def measure(browser, url: str, *, strokes: int, where: str, viewport: dict = DES
         _draw(page, i, box)
         page.wait_for_function(
             f"() => {{ const r = window.__ganvas, up = r.ups[r.ups.length - 1], o = r.outs[r.outs.length - 1];"
-            f" return o > up && performance.now() - o > {SETTLE_MS}; }}"
+            f" return o > up && performance.now() - o > {SETTLE_MS}; }}",
+            polling=POLL_MS,
         )
         rec = page.evaluate("window.__ganvas")
         down, up = rec["downs"][-1], rec["ups"][-1]
