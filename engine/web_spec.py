@@ -12,8 +12,6 @@ from pathlib import Path
 from .families import family_spec
 from .manifest import find_card
 from .model_format import read_config, sha256_file
-from .onnx_backend import stale_reason
-from .onnx_export import read_onnx_config
 
 SKETCH_PAPER = 1.0  # a sketch is padded with paper (white = +1 in the network's range)
 
@@ -21,6 +19,9 @@ SKETCH_PAPER = 1.0  # a sketch is padded with paper (white = +1 in the network's
 def web_spec(name: str, *, folder: Path | None = None) -> dict | None:
     """The model's web spec, or None where the page cannot render it (no current generator graph,
     or a generator with more than one direction: those stay on the server)."""
+    from .onnx_backend import stale_reason  # (the ONNX modules load only where a spec is asked for)
+    from .onnx_export import read_onnx_config
+
     folder = Path(folder) if folder is not None else find_card(name).folder
     config = read_config(folder)
     spec = family_spec(config["family"])
