@@ -42,7 +42,6 @@ ISOLATION_HEADERS = {
 IMMUTABLE = "public, max-age=31536000, immutable"  # versioned URLs: the runtime's version, a graph's hash
 WEB_MODELS = (SKETCH, VARIATIONS, FACADE, STREET)  # the canvases' models; horse <-> zebra stays on the server
 PAGE_SCRIPTS = ("ganvas_tensor.js", "ganvas_runtime.js", "ganvas_picture.js", "ganvas_web.js")  # in load order
-SPEC_SECONDS = 5.0  # a spec is re-read at most this often (weights may change while the server runs)
 
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/javascript", ".mjs")
@@ -72,13 +71,23 @@ class IsolationHeaders:
         await self.app(scope, receive, with_headers)
 
 
-_specs: dict[str, tuple[float, dict | None]] = {}
+_specs: dict[str, tuple[tuple, dict | None]] = {}
+
+
+def _files_stamp(name: str) -> tuple:
+    """What a spec depends on, cheaply: the manifest's and the model folder's files (name, mtime,
+    size). A spec is made again only when one of them changes (a training exports while we run)."""
+    manifest = engine.weights_dir() / engine.MANIFEST_FILE
+    folder = engine.weights_dir() / name
+    paths = [manifest, *(sorted(folder.iterdir()) if folder.is_dir() else [])]
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.is_file())
 
 
 def page_spec(name: str) -> dict | None:
     """engine.web_spec plus how this app's canvas paints the model's input; None: server only."""
+    stamp = _files_stamp(name)
     cached = _specs.get(name)
-    if cached and time.monotonic() - cached[0] < SPEC_SECONDS:
+    if cached and cached[0] == stamp:
         return cached[1]
     spec = None
     if name in WEB_MODELS and HUB.availability(name).ready:
@@ -93,7 +102,7 @@ def page_spec(name: str) -> dict | None:
         if spec["kind"] == "labels":
             named = palette_of(HUB.contract(name), [])
             spec["canvas_palette"] = [list(rgb) for _, rgb in display_palette(named)]
-    _specs[name] = (time.monotonic(), spec)
+    _specs[name] = (stamp, spec)
     return spec
 
 

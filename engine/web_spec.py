@@ -22,7 +22,8 @@ def web_spec(name: str, *, folder: Path | None = None) -> dict | None:
     from .onnx_backend import stale_reason  # (the ONNX modules load only where a spec is asked for)
     from .onnx_export import read_onnx_config
 
-    folder = Path(folder) if folder is not None else find_card(name).folder
+    card = find_card(name) if folder is None else None
+    folder = Path(folder) if folder is not None else card.folder
     config = read_config(folder)
     spec = family_spec(config["family"])
     record = read_onnx_config(folder)
@@ -37,7 +38,8 @@ def web_spec(name: str, *, folder: Path | None = None) -> dict | None:
         "name": config.get("name", name),
         "graph": {
             "file": graph["file"],
-            "sha256": sha256_file(folder / graph["file"]),
+            # The manifest records every shipped file's hash (the loader verifies them): no reading 5 MB again.
+            "sha256": (card.files.get(graph["file"]) if card else None) or sha256_file(folder / graph["file"]),
             "inputs": list(graph["inputs"]),
             "outputs": list(graph["outputs"]),
             "precision": graph.get("precision", "fp32"),
