@@ -16,6 +16,7 @@ import gradio as gr
 import torch
 
 from .models import HUB
+from .uploads import MAX_UPLOAD_BYTES
 from . import web_runtime
 from .ui import build_demo
 from .web_serving import app_kwargs, page_head
@@ -26,7 +27,7 @@ logger = logging.getLogger("app")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 QUEUE_SIZE = 64  # requests waiting at most; more get "queue full" instead of waiting forever
-MAX_FILE_SIZE = "40mb"
+MAX_FILE_SIZE = f"{MAX_UPLOAD_BYTES // 2**20}mb"  # gradio refuses bigger files before our message can
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

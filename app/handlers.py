@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 import engine
-from engine import SEED_KEY
+from engine import SEED_KEY, SOURCE_SIZE_KEY
 
 from . import canvas as cv
 from . import seeds as sd
@@ -290,6 +290,14 @@ def label_upload(name: str, default: list, payload: object, size: tuple[int, int
 
 
 # ----- Horse <-> Zebra ------------------------------------------------------------------------
+def size_words(image: Image.Image) -> str:
+    """"5000x4000" for a photo read at full size; "6000x4000 (read at 2048x1365)" for a scaled one."""
+    source = image.info.get(SOURCE_SIZE_KEY)
+    if not source or tuple(source) == image.size:
+        return f"{image.width}x{image.height}"
+    return f"{source[0]}x{source[1]} (read at {image.width}x{image.height})"
+
+
 def translate_photo(payload: object, direction: str | None) -> tuple[Image.Image | None, str]:
     started = time.perf_counter()
     try:
@@ -300,6 +308,6 @@ def translate_photo(payload: object, direction: str | None) -> tuple[Image.Image
         direction = direction or "AtoB"
         out = stamp(model(photo, direction=direction), ZEBRA)
         label = model.contract.directions.get(direction, direction)
-        return out, ok(ZEBRA, started, f"{label} · {photo.width}x{photo.height} in, {out.width}x{out.height} out")
+        return out, ok(ZEBRA, started, f"{label} · {size_words(photo)} in, {out.width}x{out.height} out")
     except Exception as exc:
         return None, report(exc, where="horse/zebra")

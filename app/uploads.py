@@ -10,9 +10,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine import load_image
+from engine import MIN_SIDE, load_image
 
-MAX_UPLOAD_BYTES = 40 * 1024 * 1024
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # a 200 MP phone JPEG fits
+# Uploads are read at most this big (a JPEG decodes at 1/2-1/8 scale): no tab works above 1024 px.
+READ_SIDE = 2048
 
 
 def upload_path(payload: object) -> Path | None:
@@ -31,9 +33,10 @@ def upload_path(payload: object) -> Path | None:
 
 
 def load_upload(payload: object, *, keep_gray: bool = False) -> Image.Image | None:
-    """An upload -> an RGB (or L) PIL image; None when nothing was uploaded."""
+    """An upload -> an RGB (or L) PIL image, scaled down to READ_SIDE (the size it came at is in
+    info[SOURCE_SIZE_KEY]); None when nothing was uploaded."""
     if isinstance(payload, Image.Image):
-        return load_image(payload, keep_gray=keep_gray)
+        return load_image(payload, keep_gray=keep_gray, max_side=READ_SIDE, min_side=MIN_SIDE)
     path = upload_path(payload)
     if path is None:
         return None
@@ -43,4 +46,4 @@ def load_upload(payload: object, *, keep_gray: bool = False) -> Image.Image | No
         raise ValueError(f"the file is {path.stat().st_size / 2**20:.0f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB")
     if path.suffix.lower() == ".svg":
         raise ValueError("SVG drawings are not supported; export a PNG first")
-    return load_image(path, keep_gray=keep_gray)
+    return load_image(path, keep_gray=keep_gray, max_side=READ_SIDE, min_side=MIN_SIDE)

@@ -16,7 +16,7 @@ from .contract import InputContract
 from .device import inference_dtype, random_latent
 from .families import family_spec, generator_role, run_generator
 from .geometry import Placement, crop_back, pad_to, plan_placement
-from .images import load_image
+from .images import MIN_SIDE, load_image
 from .labels import encode_labels, image_to_class_ids
 from .web_spec import SKETCH_PAPER
 
@@ -70,10 +70,16 @@ class Translator:
             return int(min(max(max(width, height), self.contract.size), self.max_side))
         return self.contract.size
 
+    @property
+    def read_side(self) -> int:
+        """The longest side an input is read at: no working size needs more."""
+        return max(self.max_side, self.contract.size)
+
     def prepare(self, image: object) -> tuple[torch.Tensor, Placement]:
         """Any image -> (1 x C x H x W network input on the device, where the content sits)."""
         kind = self.contract.kind
-        pil = load_image(image, keep_gray=kind in ("sketch", "labels"))
+        # Read no bigger than the working size can use (a phone photo decodes small, JPEG at 1/2-1/8).
+        pil = load_image(image, keep_gray=kind in ("sketch", "labels"), max_side=self.read_side, min_side=MIN_SIDE)
         placement = plan_placement(
             pil.width, pil.height, long_side=self._working_side(pil.width, pil.height), multiple=self.size_multiple, min_side=self.min_side
         )
@@ -109,7 +115,7 @@ class Translator:
         """A photo's latent code (the encoder's mean), shape (nz,), on the CPU."""
         if not self.spec.encoder or self.spec.encoder not in self.networks:
             raise ValueError(f"{self.name} has no encoder to take a look from a photo")
-        pil = load_image(photo).convert("RGB")
+        pil = load_image(photo, max_side=self.read_side, min_side=MIN_SIDE).convert("RGB")
         encoder = self.networks[self.spec.encoder]
         side = encoder.input_size or self.contract.size
         a = np.asarray(pil.resize((side, side), Image.BICUBIC), dtype=np.float32) / 127.5 - 1.0

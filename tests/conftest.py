@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import struct
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,6 +37,16 @@ PALETTE = (
     PaletteEntry("building", (128, 64, 0)),
     PaletteEntry("road", (128, 128, 128)),
 )
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height, with a tiny (wrong) body: never decodable."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
 
 
 def _tiny_spec(family: str, variant: str | None) -> dict:

@@ -109,7 +109,7 @@ def bad_files(folder: Path) -> list[Path]:
     Image.new("L", (6000, 5000)).save(folder / "huge.png")
     Image.new("RGB", (1, 1), "white").save(folder / "dot.png")
     Image.fromarray((np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16)).save(folder / "deep.png")
-    Image.new("CMYK", (40, 30), (0, 50, 100, 0)).save(folder / "cmyk.jpg")
+    Image.new("CMYK", (48, 36), (0, 50, 100, 0)).save(folder / "cmyk.jpg")
     return paths + [folder / n for n in ("anim.gif", "huge.png", "dot.png", "deep.png", "cmyk.jpg")]
 
 

@@ -28,6 +28,7 @@ from app.model_cards import models_markdown
 from app.painters import FACADE_PAINTER, STREET_PAINTER
 from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA, ModelHub, ModelUnavailable, server_renders
 from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE, display_palette
+from conftest import png_header_only
 from standins import write_standins
 
 SKIP = gr.skip()  # what a handler returns for an output it leaves as it is
@@ -256,16 +257,25 @@ def test_bad_uploads_give_a_message(standins, tmp_path):
     frames[0].save(animated, save_all=True, append_images=frames[1:])
     _, status = FACADE_PAINTER.upload({"path": str(animated)})
     assert status.startswith("⚠") and "animated" in status
-    huge = tmp_path / "huge.png"
-    Image.new("L", (5000, 4000)).save(huge)
-    _, status = h.translate_photo({"path": str(huge)}, "AtoB")
-    assert status.startswith("⚠") and "MP" in status
+    big = tmp_path / "phone.jpg"  # a 20 MP phone photo: welcome, read scaled down
+    Image.new("RGB", (5000, 4000), (90, 120, 60)).save(big, quality=80)
+    out, status = h.translate_photo({"path": str(big)}, "AtoB")
+    assert out is not None and status.startswith("✓") and "5000x4000 (read at 2048x1638) in" in status
+    bomb = tmp_path / "bomb.png"  # its header claims 900 MP
+    bomb.write_bytes(png_header_only(30000, 30000))
+    _, status = h.translate_photo({"path": str(bomb)}, "AtoB")
+    assert status.startswith("⚠") and "decompression bomb" in status
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (1, 1), "brown").save(tiny)
+    for upload in (h.translate_photo, lambda p, *_: h.sketch_upload(p), lambda p, *_: FACADE_PAINTER.upload(p)):
+        out, status = upload({"path": str(tiny)}, "AtoB")
+        assert status.startswith("⚠") and "only 1x1 pixels; it needs at least 32" in status
     deep = tmp_path / "deep.png"
     Image.fromarray((np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16)).save(deep)
     out, status = h.translate_photo({"path": str(deep)}, "AtoB")
     assert out is not None and status.startswith("✓")
     cmyk = tmp_path / "cmyk.jpg"
-    Image.new("CMYK", (40, 30), (0, 50, 100, 0)).save(cmyk)
+    Image.new("CMYK", (48, 36), (0, 50, 100, 0)).save(cmyk)
     out, status = h.translate_photo({"path": str(cmyk)}, "BtoA")
     assert out is not None and status.startswith("✓")
 

@@ -17,7 +17,7 @@ from conftest import ROOT
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def sketch(path: Path, size: tuple[int, int] = (40, 30)) -> Path:
+def sketch(path: Path, size: tuple[int, int] = (48, 36)) -> Path:
     image = Image.new("L", size, 255)
     image.paste(0, (5, 5, 20, 8))
     image.save(path)

@@ -3,8 +3,6 @@ bad one is a ValueError that says what is wrong. Label maps as colours (snapped)
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,22 +10,12 @@ import pytest
 from PIL import Image
 
 from engine.contract import InputContract
-from engine.images import MAX_PIXELS, load_image
+from engine.images import MAX_PIXELS, draft_to_side, load_image
 from engine.labels import image_to_class_ids, snap_to_palette
 
-from conftest import PALETTE
+from conftest import PALETTE, png_header_only
 
 LABELS = InputContract(kind="labels", size=64, channels=len(PALETTE), palette=PALETTE)
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height, with a tiny (wrong) body: never decodable."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
 
 
 def encoded(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
@@ -50,9 +38,9 @@ def encoded(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
         (np.full((8, 8, 3), np.nan, dtype=np.float32), "NaN"),
         (np.array([[np.inf, 0.0]]), "NaN or infinite"),
         (np.full((8, 8), 300, dtype=np.int32), "0..255"),
-        (np.zeros((4001, 4001), dtype=np.uint8), "MP limit"),
-        (png_header_only(5000, 4000), "MP limit"),
-        (png_header_only(20000, 20000), "MP limit"),  # past PIL's own decompression-bomb guard
+        (np.zeros((16000, 16000), dtype=np.uint8), "MP limit"),  # calloc'd: never touched
+        (png_header_only(20000, 15000), "MP limit"),
+        (png_header_only(30000, 30000), "decompression bomb"),  # past PIL's own guard: its own message
         (None, "expected an image"),
         ([[0, 1], [1, 0]], "expected an image"),
     ],
@@ -97,7 +85,38 @@ def test_animated_gif_is_refused(tmp_path: Path) -> None:
 
 def test_just_under_the_pixel_cap_is_accepted() -> None:
     side = int(MAX_PIXELS**0.5)
-    assert load_image(np.zeros((side, side), dtype=np.uint8)).size == (side, side)
+    assert load_image(np.zeros((side, side), dtype=np.uint8), keep_gray=True, max_side=64).size == (64, 64)
+
+
+def test_tiny_images_get_a_clear_message() -> None:
+    with pytest.raises(ValueError, match=r"only 1x1 pixels; it needs at least 32 pixels on each side"):
+        load_image(np.zeros((1, 1, 3), dtype=np.uint8), min_side=32)
+    with pytest.raises(ValueError, match="only 500x20 pixels"):
+        load_image(encoded(Image.new("RGB", (500, 20)), "PNG"), min_side=32)
+    assert load_image(np.zeros((32, 40, 3), dtype=np.uint8), min_side=32).size == (40, 32)
+
+
+def phone_photo(width: int, height: int) -> bytes:
+    """A JPEG of a phone photo's size: left half red, right half blue, with EXIF "rotate 90°"."""
+    a = np.zeros((height, width, 3), dtype=np.uint8)
+    a[:, : width // 2] = (255, 0, 0)
+    a[:, width // 2 :] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return encoded(Image.fromarray(a), "JPEG", quality=80, exif=exif)
+
+
+def test_a_phone_photo_is_scaled_down_as_it_is_decoded() -> None:
+    data = phone_photo(6000, 4000)  # 24 MP
+    image = Image.open(io.BytesIO(data))
+    draft_to_side(image, 1024)
+    assert image.size == (1500, 1000)  # the decoder itself reads it at 1/4: never 24 MP in memory
+    out = load_image(data, max_side=1024)
+    assert out.size == (683, 1024)  # upright (EXIF), long side 1024, aspect kept
+    a = np.asarray(out).astype(int)
+    assert a[100, 300, 0] > 200 and a[100, 300, 2] < 60  # the red half is on top after the turn
+    assert a[900, 300, 2] > 200 and a[900, 300, 0] < 60
+    assert load_image(data).size == (4000, 6000)  # without max_side: every pixel, as before
 
 
 # ----- conversions -----
