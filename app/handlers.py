@@ -171,9 +171,10 @@ def variations_reroll(canvas: object, n: float, seeds_text: str, locked: Sequenc
     return variations(canvas, n, seeds_text, locked, reroll=True)
 
 
-def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: float) -> tuple:
+def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: float, *, quiet: bool = False) -> tuple:
     """The sketch rendered with z between sample a's and sample b's (1-based numbers)
-    -> (picture, status, latents for the page: where it renders, the server sends only z)."""
+    -> (picture, status, latents for the page: where it renders, the server sends only z).
+    quiet: a morph that follows new variations by itself; a problem is logged, not shown."""
     started = time.perf_counter()
     try:
         parts = [p for p in (seeds_text or "").replace(",", " ").split() if p]
@@ -189,7 +190,15 @@ def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: flo
         out = stamp(HUB.get(VARIATIONS)(cv.sketch_from_canvas(canvas, size=SKETCH_CANVAS), z=z), VARIATIONS)
         return out, ok(VARIATIONS, started, how), gr.skip()
     except Exception as exc:
-        return gr.skip(), report(exc, where="morph"), gr.skip()
+        status = report(exc, where="morph", toast=not quiet)
+        return gr.skip(), gr.skip() if quiet else status, gr.skip()
+
+
+def variations_morph_follow(canvas: object, seeds_text: str, a: float, b: float, t: float) -> tuple:
+    """The morph of freshly rendered variations, so it is never empty beside them -> (picture,
+    latents for the page); the variations' own status line stays."""
+    picture, _, page = variations_morph(canvas, seeds_text, a, b, t, quiet=True)
+    return picture, page
 
 
 # ----- Label painters (facade here; the street painter adds styles in street_handlers) --------

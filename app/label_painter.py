@@ -49,11 +49,13 @@ def extras_row(painter: LabelPainter) -> dict:
 def wire(painter: LabelPainter, canvas: gr.HTML, parts: dict, options: UiOptions) -> None:
     noun = painter.kind
 
-    def pick_example(evt: gr.SelectData) -> dict:
-        return painter.example(evt.index)
+    def pick_example(evt: gr.SelectData) -> tuple[dict, None, str]:
+        return painter.pick_example(evt.index)
 
     layout_outputs = [canvas, parts["seed"], parts["upload_status"]]
     parts["random"].click(lambda: painter.random_layout(None), outputs=layout_outputs, api_name=f"{noun}_random", queue=False)
     parts["seed"].submit(painter.random_layout, inputs=parts["seed"], outputs=layout_outputs, api_name=f"{noun}_layout", queue=False)
-    parts["examples"].select(pick_example, outputs=canvas, api_visibility="private", queue=False, show_progress="hidden")
+    # A loaded example or upload is no seed's layout: the seed box empties, so no stale seed is shown.
+    parts["examples"].select(pick_example, outputs=layout_outputs, api_visibility="private", queue=False, show_progress="hidden")
+    parts["upload"].upload(lambda: None, outputs=parts["seed"], api_visibility="private", queue=False, show_progress="hidden")
     parts["upload"].upload(painter.upload, inputs=parts["upload"], outputs=[canvas, parts["upload_status"]], preprocess=False, **action(options, None, f"{noun}_upload"))

@@ -84,7 +84,7 @@ def paint_canvas(
         blank_class = 0
     w, h = size
     markup = (
-        f'<div class="pc" data-mode="{"sketch" if sketch else "labels"}" style="--pc-aspect:{w} / {h}">'
+        f'<div class="pc" data-mode="{"sketch" if sketch else "labels"}" style="--pc-aspect:{w} / {h}; --pc-ratio:{w / h:.4f}">'
         f'<div class="pc-label">{html.escape(label)}</div>'
         + _toolbar(sketch=sketch, max_size=12 if sketch else 64)
         + ("" if sketch else _palette(classes))

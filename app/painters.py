@@ -50,6 +50,11 @@ class LabelPainter:
     def example(self, index: int) -> dict:
         return self.canvas_value(layout_examples(self.kind)[index].picture)
 
+    def pick_example(self, index: int) -> tuple[dict, None, str]:
+        """An example layout -> (canvas value, no seed: it is not a seed's layout, status)."""
+        example = layout_examples(self.kind)[index]
+        return self.canvas_value(example.picture), None, f"example “{example.name}”"
+
     def classes(self) -> list[PaintClass]:
         return [PaintClass(name, rgb) for name, rgb in h.painter_palette(self.model, self.default_palette)]
 

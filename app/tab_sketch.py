@@ -77,7 +77,7 @@ def build(options: UiOptions) -> dict:
             a = gr.Number(1, label="Morph from sample #", precision=0, minimum=1)
             b = gr.Number(2, label="to sample #", precision=0, minimum=1)
             t = gr.Slider(0, 1, value=0.5, step=0.05, label="Morph")
-        morph = gr.Image(label="Morph (move the slider)", format="png", type="filepath", interactive=False, height=256, elem_id="variation-morph", elem_classes=["ganvas-output"])
+        morph = gr.Image(label="Morph: between the two samples chosen above", format="png", type="filepath", interactive=False, height=256, elem_id="variation-morph", elem_classes=["ganvas-output"])
         latents = gr.HTML(None, html_template="", js_on_load=LATENTS_JS, elem_id="variation-latents", elem_classes=["ganvas-hidden"])
 
     render_fn = named_outputs(h.render_sketch_batch if options.batch else h.render_sketch)
@@ -92,9 +92,12 @@ def build(options: UiOptions) -> dict:
     variations = named_outputs(h.variations)
     reroll_fn = named_outputs(h.variations_reroll)
     where = page_renders_js(clear_stale=True)
-    render.click(variations, inputs=var_inputs, outputs=var_outputs, js=where, **action(options, VARIATIONS, "variations"))
-    seeds.submit(variations, inputs=var_inputs, outputs=var_outputs, js=where, **action(options, VARIATIONS, "variations_seeds"))
-    reroll.click(reroll_fn, inputs=var_inputs, outputs=var_outputs, js=where, **action(options, VARIATIONS, "variations_reroll"))
+    morph_inputs = [canvas, seeds, a, b, t]
     morph_where = page_renders_js(clear_stale=False)
-    gr.on([t.change, a.input, b.input], named_outputs(h.variations_morph), inputs=[canvas, seeds, a, b, t], outputs=[morph, var_status, latents], js=morph_where, **live(options, VARIATIONS, "variations_morph"))
+    follow = named_outputs(h.variations_morph_follow)
+    for event, fn, api in ((render.click, variations, "variations"), (seeds.submit, variations, "variations_seeds"), (reroll.click, reroll_fn, "variations_reroll")):
+        # New samples bring their morph along, so it is not empty until the slider moves.
+        event(fn, inputs=var_inputs, outputs=var_outputs, js=where, **action(options, VARIATIONS, api)).then(
+            follow, inputs=morph_inputs, outputs=[morph, latents], js=morph_where, api_visibility="private", show_progress="hidden", concurrency_id=VARIATIONS)
+    gr.on([t.change, a.input, b.input], named_outputs(h.variations_morph), inputs=morph_inputs, outputs=[morph, var_status, latents], js=morph_where, **live(options, VARIATIONS, "variations_morph"))
     return {"banners": [(banner, (SKETCH,)), (var_banner, (VARIATIONS,))], "canvas": canvas, "output": output}

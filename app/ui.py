@@ -27,7 +27,7 @@ def build_demo(options: UiOptions | None = None) -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(INTRO, elem_id="ganvas-title")
         banners, on_loads = [], []
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # a phone shows every tab's name, in two rows if need be
             for label, key, module in TABS:
                 with gr.Tab(label, id=key, elem_id=f"tab-{key}") as tab:
                     parts = module.build(options)

@@ -85,4 +85,13 @@ CSS = """
 .gdo-grid a {font-size:11px; text-decoration:none}
 body[data-ganvas-sketch-output="device"] #sketch-render-status, body[data-ganvas-facade-output="device"] #facade-render-status,
 body[data-ganvas-street-output="device"] #street-render-status {display:none}
+/* A phone: every tab's name in view (short padding, wrapping rows), and each canvas's picture
+   short enough to sit under the canvas on the same screen. */
+@media (max-width: 640px) {
+  #ganvas-title h1 {font-size:1.5rem}
+  #ganvas-title p {display:none}
+  .tab-container button, [role=tablist] button {padding:6px 8px; font-size:13px}
+  .ganvas-workbench {gap:8px}
+  .ganvas-workbench .ganvas-output {height:calc(33svh + 36px) !important}
+}
 """

@@ -33,28 +33,52 @@ ARGS = [
     "--no-first-run",
 ]
 WAIT_MS = 60_000
+PHONE = {"width": 390, "height": 844}
+TABS = ("Sketch → Cat", "Facade painter", "Street painter", "Horse ↔ Zebra", "Models")
+CANVAS_TABS = (("Sketch → Cat", "sketch"), ("Facade painter", "facade"), ("Street painter", "street"))
 
 if not CHROMIUM.exists():
     pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
-def page():
+def studio():
+    """(the served app, a chromium browser) for this module's pages."""
     from playwright.sync_api import sync_playwright  # pip install playwright==1.65.2
 
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
     with serving(args=["--device", "cpu"]) as served, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(WAIT_MS)
-        page.goto(served.url)
-        page.wait_for_selector("#sketch-canvas canvas")
         try:
-            yield page
+            yield served, browser
         finally:
-            page.screenshot(path=str(SHOTS / "last.png"), full_page=True)
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(studio):
+    served, browser = studio
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(served.url)
+    page.wait_for_selector("#sketch-canvas canvas")
+    yield page
+    page.screenshot(path=str(SHOTS / "last.png"), full_page=True)
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def phone(studio):
+    """The studio as a phone shows it: 390 x 844, touch, 2 device pixels a CSS pixel."""
+    served, browser = studio
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = context.new_page()
+    phone.set_default_timeout(WAIT_MS)
+    phone.goto(served.url)
+    phone.wait_for_selector("#sketch-canvas canvas")
+    yield phone
+    context.close()
 
 
 def output_src(page, elem_id: str) -> str | None:
@@ -82,6 +106,29 @@ def stroke(page, elem_id: str, points: list[tuple[float, float]]) -> None:
     for x, y in xs[1:]:
         page.mouse.move(x, y, steps=6)
     page.mouse.up()
+
+
+def touch_stroke(page, elem_id: str, points: list[tuple[float, float]]) -> None:
+    """A finger through points given as fractions of the canvas, from its centre (real touch
+    events through the DevTools protocol: the page sees pointers of type "touch")."""
+    box = page.locator(f"#{elem_id} canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    side = min(box["width"], box["height"])
+    xs = [{"x": cx + dx * side, "y": cy + dy * side} for dx, dy in points]
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [xs[0]]})
+    for a, b in zip(xs, xs[1:]):
+        for i in range(1, 5):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": a["x"] + (b["x"] - a["x"]) * i / 4, "y": a["y"] + (b["y"] - a["y"]) * i / 4}]})
+            page.wait_for_timeout(30)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def in_view(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= size["width"] + 0.5 and box["y"] + box["height"] <= size["height"] + 0.5
 
 
 def open_tab(page, name: str) -> None:
@@ -175,6 +222,8 @@ def test_an_example_loads_and_renders_once_and_marks_variations_stale(page):
     )
     assert page.locator("#variation-seeds textarea, #variation-seeds input").first.input_value().count(",") == 5
     assert page.locator("#variations-stale").inner_text().strip() == ""
+    # The morph comes with them, before the slider is touched.
+    page.wait_for_function("() => { const i = document.querySelector('#variation-morph img'); return i && i.complete && i.naturalWidth > 0; }")
     stroke(page, "sketch-canvas", [(0.3, 0.3), (0.4, 0.4)])
     page.wait_for_function("() => document.querySelector('#variations-stale').innerText.includes('changed')")
     page.screenshot(path=str(SHOTS / "sketch_variations.png"), full_page=True)
@@ -229,22 +278,47 @@ def test_label_painter_palette_rectangle_fill_eraser_and_undo(page):
     wait_for_new_output(page, "facade-output", second)
     page.get_by_role("button", name="Random facade").click()
     page.wait_for_function("() => document.querySelector('#facade-upload-status').innerText.includes('seed')")
+    assert page.locator("#facade-seed input").input_value() != ""
+    page.locator("#facade-examples img").nth(1).click()
+    page.wait_for_function("() => document.querySelector('#facade-upload-status').innerText.includes('example')")
+    assert page.locator("#facade-seed input").input_value() == ""  # an example is no seed's layout
     page.screenshot(path=str(SHOTS / "facade.png"), full_page=True)
 
 
-def test_on_a_phone_the_output_sits_under_the_canvas_and_class_names_read(page):
-    page.set_viewport_size({"width": 390, "height": 844})
-    try:
-        open_tab(page, "Facade painter")
-        page.wait_for_timeout(500)
-        canvas = page.locator("#facade-canvas canvas").bounding_box()
-        output = page.locator("#facade-output").bounding_box()
-        assert canvas["width"] <= 390 and 0 <= output["y"] - (canvas["y"] + canvas["height"]) < 120
-        cut = page.evaluate("() => [...document.querySelectorAll('#facade-canvas [data-class]')].filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)")
-        assert cut == []
-        page.screenshot(path=str(SHOTS / "phone_facade.png"), full_page=True)
-    finally:
-        page.set_viewport_size({"width": 1400, "height": 1000})
+def test_a_rectangle_may_start_just_outside_the_canvas(page):
+    open_tab(page, "Facade painter")
+    page.locator("#facade-canvas [data-class]").filter(has_text="window").click()
+    shown = hex_rgb(page.locator("#facade-canvas [data-class]").filter(has_text="window").evaluate("b => getComputedStyle(b).getPropertyValue('--swatch').trim()"))
+    page.locator("#facade-canvas [data-tool=rect]").click()
+    box = page.locator("#facade-canvas canvas").bounding_box()
+    page.mouse.move(box["x"] - 10, box["y"] - 10)  # above and left of the corner
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    assert pixel(page, "facade-canvas", 0.0, 0.0) == shown and pixel(page, "facade-canvas", 0.45, 0.45) == shown
+    assert pixel(page, "facade-canvas", 0.6, 0.6) != shown
+    page.keyboard.press("Control+z")
+
+
+def test_on_a_phone_every_tab_is_in_view_and_a_finger_paints_with_its_picture_in_sight(phone):
+    for name in TABS:  # no overflow menu: every tab's name is on the screen
+        assert in_view(phone, f"button[role=tab]:has-text('{name}')"), name
+    for name, key in CANVAS_TABS:
+        open_tab(phone, name)
+        wait_for_new_output(phone, f"{key}-output", None)
+        # With the tools at the top of the screen, the canvas and its picture are on it too.
+        phone.locator(f"#{key}-canvas .pc-bar").evaluate("e => e.scrollIntoView({block: 'start'})")
+        for part in (f"#{key}-canvas .pc-bar", f"#{key}-canvas canvas", f"#{key}-output"):
+            assert in_view(phone, part), f"{part} is off the 390x844 screen"
+        cut = phone.evaluate(f"() => [...document.querySelectorAll('#{key}-canvas [data-class]')].filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)")
+        assert cut == []  # class names read in full (the palette scrolls sideways instead)
+        before = phone.evaluate(f"() => document.querySelector('#{key}-canvas canvas').toDataURL()")
+        scrolled, shown = phone.evaluate("scrollY"), output_src(phone, f"{key}-output")
+        touch_stroke(phone, f"{key}-canvas", [(-0.3, -0.2), (0.0, 0.1), (0.3, -0.1)])
+        assert phone.evaluate(f"() => document.querySelector('#{key}-canvas canvas').toDataURL()") != before, "the finger drew nothing"
+        assert phone.evaluate("scrollY") == scrolled, "drawing scrolled the page"
+        wait_for_new_output(phone, f"{key}-output", shown)
+        phone.screenshot(path=str(SHOTS / f"phone_{key}.png"))
 
 
 def test_street_zebra_and_models_tabs(page, tmp_path):
@@ -261,6 +335,12 @@ def test_street_zebra_and_models_tabs(page, tmp_path):
     page.locator("#zebra-input input[type=file]").set_input_files(str(photo))
     wait_for_new_output(page, "zebra-output", None)
     page.screenshot(path=str(SHOTS / "zebra.png"), full_page=True)
+    for name, message in (("notes.png", "not an image"), ("notes.txt", "Invalid file type")):
+        (tmp_path / name).write_text("a note, not a photo")  # an image's name, then a text file's
+        page.locator("#zebra-input input[type=file]").set_input_files(str(tmp_path / name))
+        toast = page.locator(".toast-body").filter(has_text=message)
+        toast.first.wait_for()  # a pop-up says why, as on the sketch tab
+        page.locator(".toast-close").first.click()
 
     open_tab(page, "Models")
     page.wait_for_selector("#model-cards h3")

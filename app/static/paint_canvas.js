@@ -50,7 +50,7 @@
     }
   }
   function fill(p, rgb) {  // scanline flood fill of the region of exactly p's colour
-    const d = img.data, x = Math.floor(p.x), y = Math.floor(p.y);
+    const d = img.data, x = Math.min(W - 1, Math.floor(p.x)), y = Math.min(H - 1, Math.floor(p.y));
     if (x < 0 || y < 0 || x >= W || y >= H) return;
     const i0 = (y * W + x) * 4, from = [d[i0], d[i0 + 1], d[i0 + 2]];
     if (from[0] === rgb[0] && from[1] === rgb[1] && from[2] === rgb[2]) return;
@@ -129,17 +129,27 @@
   watch("value", () => load(props.value));
 
   // ----- pointer --------------------------------------------------------------------------
-  const at_ = (e) => { const r = canvas.getBoundingClientRect(); return { x: (e.clientX - r.left) * W / r.width, y: (e.clientY - r.top) * H / r.height }; };
+  // Points are clamped to the canvas: a stroke or rectangle may start or end just outside it.
+  const clamp = (v, hi) => Math.min(Math.max(v, 0), hi);  // hi: the far edge, so a rectangle reaches it
+  const at_ = (e) => { const r = canvas.getBoundingClientRect(); return { x: clamp((e.clientX - r.left) * W / r.width, W), y: clamp((e.clientY - r.top) * H / r.height, H) }; };
   const paintColour = () => colours[tool === "eraser" ? blank : current];
   let down = null, last = null, before = null;
-  canvas.addEventListener("pointerdown", (e) => {
+  const MARGIN_PX = 24;  // a press this close outside the canvas starts on its edge (a rectangle from a corner)
+  const nearCanvas = (e) => {
+    const r = canvas.getBoundingClientRect();
+    if (!r.width || e.target === canvas || !e.target.closest || e.target.closest("button, input, select, textarea, a, label, [role=tab], .ganvas-output")) return false;
+    return e.clientX > r.left - MARGIN_PX && e.clientX < r.right + MARGIN_PX && e.clientY > r.top - MARGIN_PX && e.clientY < r.bottom + MARGIN_PX;
+  };
+  document.addEventListener("pointerdown", (e) => { if (e.button === 0 && nearCanvas(e)) start(e); });
+  canvas.addEventListener("pointerdown", (e) => start(e));
+  function start(e) {
     if (e.button !== 0) return;
     e.preventDefault(); canvas.setPointerCapture(e.pointerId);
     down = last = at_(e);
     if (tool === "fill") { fill(down, paintColour()); show(); remember(); post(true); down = null; return; }
     before = new Uint8ClampedArray(img.data);
     if (tool !== "rect") { line(down, down, paintColour()); show(); postLive(); }
-  });
+  }
   canvas.addEventListener("pointermove", (e) => {
     if (!down) return;
     const p = at_(e);
