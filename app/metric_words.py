@@ -13,6 +13,9 @@ from pathlib import PurePosixPath
 
 # Bookkeeping in the evaluation results (which segmenter or judge, its own scores): not a metric.
 NOT_METRICS = ("segmenter", "segmenter_val_accuracy", "judge_dir", "evaluated_on")
+IMAGENET_NAMES = {339: "sorrel horse", 340: "zebra"}  # the classes our two-way model is judged by
+# Words of a training device line ("cpu, 1 thread, bf16 autocast") a non-specialist would not know.
+DEVICE_WORDS = {"bf16 autocast": "bf16 autocast (16-bit arithmetic where it is safe, for speed)"}
 ACRONYMS = {"l1": "L1", "psnr": "PSNR", "ssim": "SSIM", "fid": "FID", "kid": "KID", "fcn": "FCN", "iou": "IoU", "f1": "F1", "z": "z", "x1000": "×1000"}
 
 
@@ -143,7 +146,8 @@ def _imagenet_line(t: dict, directions: dict[str, str]) -> str:
     kinds = [k.strip() for k in a_to_b.split("→")] if "→" in a_to_b else ["A", "B"]
     parts = [f"on {percent(t[d])} of {directions.get(d, d)} results" for d in ("AtoB", "BtoA") if d in t]
     parts += [f"{percent(t[f'real_{side}'])} of real {kind} photos" for side, kind in zip("AB", kinds) if f"real_{side}" in t]
-    return f"an ImageNet classifier training never saw (EfficientNet-Lite1) names class {t.get('class', '?')} first: " + ", ".join(parts)
+    target = f"{t.get('class', '?')}" + (f" ({IMAGENET_NAMES[t['class']]})" if t.get("class") in IMAGENET_NAMES else "")
+    return f"an ImageNet classifier training never saw (EfficientNet-Lite1) names class {target} first: " + ", ".join(parts)
 
 
 def metric_lines(metrics: dict, *, directions: dict[str, str] | None = None) -> list[str]:
@@ -176,6 +180,10 @@ def metric_lines(metrics: dict, *, directions: dict[str, str] | None = None) -> 
             text += f" (real photos differ from each other by {number(real)}"
             text += f": {percent(ratio)} of that)" if ratio is not None else ")"
         lines.append(text)
+    if "diversity_centre" in m and "diversity_border" in m:
+        centre, border = m.pop("diversity_centre"), m.pop("diversity_border")
+        lines.append(f"where the variety goes: L1 {number(centre)} in the middle of the picture (the subject), {number(border)} "
+                     "at its border (the background); a look should change the subject more than the background")
     if "l1_encoded_z" in m:
         e, r = m.pop("l1_encoded_z"), m.pop("l1_random_z", None)
         lines.append(f"copying a photo's look (style encoder): L1 {number(e)} from that photo" + (f", {number(r)} with a random look" if r is not None else ""))
@@ -216,5 +224,8 @@ def training_words(entry: dict) -> str:
         hours = float(entry["wall_time_s"]) / 3600
         parts.append(f"in {hours:.1f} hours" if hours >= 1 else f"in {float(entry['wall_time_s']) / 60:.0f} minutes")
     if entry.get("device"):
-        parts.append(f"on {entry['device']}")
+        device = str(entry["device"])
+        for short, long in DEVICE_WORDS.items():
+            device = device.replace(short, long)
+        parts.append(f"on {device}")
     return " ".join(parts)

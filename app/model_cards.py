@@ -1,19 +1,25 @@
 """The Models tab's text: one Markdown card per model, from the manifest (nothing is loaded for it).
 
-A card says what the model does and takes, where its data came from and under which terms, how
-it was trained, how well it did (app.metric_words: in words, with the numbers) and whether it is
-ready. A model without weights says "not available yet", with the developer notes folded away.
+A card says first, in plain words (app.card_words), what the model does, what it learnt from and
+under which terms, how good and how fast it is and what it is bad at, and whether it is ready.
+What it takes, how it renders and was trained and every figure with its meaning
+(app.metric_words) follow in a fold for experts. A model without weights says "not available
+yet", with the developer notes folded away.
 """
 from __future__ import annotations
 
 import engine
 from engine import ModelCard
 
+from .card_words import plain_lines
 from .metric_words import metrics_markdown, training_words
-from .model_words import FOLD_SUMMARY, TAB_OF, developer_notes, fold, scrub_paths
-from .models import HUB, STUDIO_MODELS, ModelHub
+from .model_samples import render_ms
+from .model_words import FOLD_SUMMARY, TAB_OF, developer_notes, fold, purpose, scrub_paths
+from .models import HUB, STUDIO_MODELS, ModelHub, studio_order
 
-NOT_MEASURED = "not measured yet"
+EXPERT_FOLD = "Figures and how it was made (for experts)"
+CARDS_LEAD = ("One card per model: what it does, what it learnt from, how good and how fast it is, and what it is bad at. "
+              "The measurements behind each sentence are folded under it.")
 CHECK_WORDS = {"kid_lite1_x1000": "KID-Lite1", "edge_f1": "edge F1", "fcn_pixel_accuracy_ratio": "FCN ratio", "diversity_ratio": "diversity ratio"}
 KIND_WORDS = {"sketch": "a pen sketch", "labels": "a painted label map", "photo": "a photo"}
 
@@ -56,38 +62,46 @@ def runtime_words(card: ModelCard) -> str:
     return words
 
 
-def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
+def expert_lines(card: ModelCard) -> list[str]:
+    """The figures and the making of it, each with what it means: the fold under the plain words."""
     e = card.entry
     dataset = e.get("dataset") or {}
-    lines = [f"### {card.name}", f"*{card.task or card.family}* · {card.family} · {_size(card.size_bytes)}"]
-    if card.name in TAB_OF:
-        lines[-1] += f" · used by **{TAB_OF[card.name]}**"
+    lines = [f"- **kind of network**: {card.family} ({card.task or card.family}), {_size(card.size_bytes)} of weights"]
     lines.append(f"- **takes**: {input_words(card)}")
     if dataset:
         lines.append(f"- **dataset**: {dataset.get('name', '?')}" + (f" — terms: {dataset['terms']}" if dataset.get("terms") else ""))
     if e.get("recipe"):
-        lines.append(f"- **recipe**: `{e['recipe']}`")
+        lines.append(f"- **recipe** (how it was trained, to redo it): `{e['recipe']}`")
     lines.append(f"- **renders with**: {runtime_words(card)}")
     trained = training_words(e)
     if trained:
         lines.append(f"- **training**: {trained}")
     if e.get("metrics"):
-        lines.append("- **metrics**:\n" + metrics_markdown(e["metrics"], directions=card.contract.directions, indent="  "))
-    else:
-        lines.append(f"- **metrics**: {NOT_MEASURED}\n\n" + fold(
-            "how to measure them (for developers)", f"`python -m trainers evaluate {card.name} --data DIR --write` adds them to the manifest."))
+        lines.append("- **measured**:\n" + metrics_markdown(e["metrics"], directions=card.contract.directions, indent="  "))
+    return lines
+
+
+def card_markdown(card: ModelCard, hub: ModelHub = HUB) -> str:
+    """A model in plain words first; its figures, each with its meaning, folded for experts."""
+    tab = TAB_OF.get(card.name)
+    lines = [f"### {tab or card.name}" + (f" · `{card.name}`" if tab else "")]
+    lines += plain_lines(card, purpose=purpose(card.name, card.task), render_ms=render_ms(card.name))
     if hub.is_loaded(card.name):
-        lines.append("- **status**: ready, loaded in memory")
+        lines.append("**Status**: ready, loaded in memory.")
     elif card.available:
-        lines.append("- **status**: ready; loads on first use")
+        lines.append("**Status**: ready; it loads the first time its tab is used.")
     else:
-        lines.append("- **status**: not available yet\n\n" + fold(FOLD_SUMMARY, developer_notes(card.name, hub)))
-    return "\n".join(lines)
+        lines.append("**Status**: not available yet.\n\n" + fold(FOLD_SUMMARY, developer_notes(card.name, hub)))
+    if not card.entry.get("metrics"):
+        lines.append("*Not measured yet.*\n\n" + fold(
+            "how to measure it (for developers)", f"`python -m trainers evaluate {card.name} --data DIR --write` adds the figures to the manifest."))
+    lines.append(fold(EXPERT_FOLD, "\n".join(expert_lines(card))))
+    return "\n\n".join(lines)
 
 
 def models_markdown(hub: ModelHub = HUB) -> str:
     try:
-        cards = {c.name: c for c in engine.list_models()}
+        cards = {c.name: c for c in sorted(engine.list_models(), key=lambda c: studio_order(c.name))}
     except Exception as exc:  # a broken manifest must not break the tab
         return f"⚠ The list of models cannot be read right now.\n\n{fold('details (for developers)', scrub_paths(str(exc)))}"
     parts = [card_markdown(c, hub) for c in cards.values()]
@@ -98,4 +112,4 @@ def models_markdown(hub: ModelHub = HUB) -> str:
                 "- **status**: not available yet\n\n" + fold(FOLD_SUMMARY, developer_notes(name, hub))
             )
     loaded = ", ".join(hub.loaded()) or "none yet"
-    return f"Models loaded in this server: {loaded}.\n\n" + "\n\n".join(parts)
+    return (f"{CARDS_LEAD}\n\n" + "\n\n".join(parts) + f"\n\n*Models loaded in this server's memory: {loaded}.*")

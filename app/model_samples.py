@@ -10,7 +10,10 @@ the model's files are the same.
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
+import time
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -20,14 +23,18 @@ from engine import ModelCard
 
 from .examples import LAYOUTS, layout_examples, photo_examples, sketch_examples
 from .drawings.facade_layouts import colorize
-from .models import HUB, ModelHub
+from .model_words import TAB_OF
+from .models import HUB, ModelHub, studio_order
 from .styles import style_space
 
 logger = logging.getLogger(__name__)
 
 GAP = 6  # px of white between input and output
 
+TIMED_RENDERS = 3  # warm renders timed after the sample (the first one loads and warms up)
+
 _cache: dict[tuple, tuple[Image.Image, str] | None] = {}
+_render_ms: dict[str, float] = {}
 _lock = threading.Lock()
 
 
@@ -36,17 +43,17 @@ def sample_input(card: ModelCard) -> tuple[Image.Image, str] | None:
     c = card.contract
     if c.kind == "sketch":
         example = sketch_examples()[0]
-        return Image.fromarray(example.picture).convert("L"), f"example sketch “{example.name}”"
+        return Image.fromarray(example.picture).convert("L"), f"sketch “{example.name}”"
     if c.kind == "labels" and c.palette:
         names = {p.name.strip().lower() for p in c.palette}
         palette = [(p.name, tuple(p.rgb)) for p in c.palette]
         for kind, layout in LAYOUTS.items():
             if {n.lower() for n in layout.classes} <= names:
                 example = layout_examples(kind)[0]
-                return Image.fromarray(colorize(example.picture, layout.classes, palette)), f"example layout “{example.name}”"
+                return Image.fromarray(colorize(example.picture, layout.classes, palette)), f"layout “{example.name}”"
     if c.kind == "photo":
         example = photo_examples()[0]
-        return Image.open(example.path).convert("RGB"), f"example photo “{example.name}” (painted)"
+        return Image.open(example.path).convert("RGB"), f"painted “{example.name}”"
     return None
 
 
@@ -68,23 +75,36 @@ def render_sample(card: ModelCard, hub: ModelHub = HUB) -> tuple[Image.Image, st
         return None
     image, what = given
     model = hub.get(card.name)
-    how = ""
+    how, look = "", {}
     if model.nz:
         presets = style_space(z_dim=model.nz, extras=model.extras, config=model.config).presets if model.contract.style else np.zeros((0,))
-        if len(presets):
-            out, how = model(image, z=presets[0]), "its first style preset"
-        else:
-            out, how = model(image, seed=0), "seed 0"
-    else:
-        out = model(image)
-    caption = f"{card.name}: {what} → its render" + (f" ({how})" if how else "")
+        look, how = ({"z": presets[0]}, "first style preset") if len(presets) else ({"seed": 0}, "seed 0")
+    out = model(image, **look)
+    _render_ms[card.name] = timed_ms(lambda: model(image, **look))
+    # Short: the gallery shows one line under each picture; the card below says the rest.
+    caption = f"{TAB_OF.get(card.name, card.name)}: {what}" + (f", {how}" if how else "")  # how: the look used
     return side_by_side(image, out), caption
+
+
+def timed_ms(render: Callable[[], object], *, repeats: int = TIMED_RENDERS) -> float:
+    """Median wall time of a few warm renders, in ms."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        render()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def render_ms(name: str) -> float | None:
+    """How long a picture of the model took on this server, when its sample was made."""
+    return _render_ms.get(name)
 
 
 def samples(hub: ModelHub = HUB) -> list[tuple[Image.Image, str]]:
     """(picture, caption) per registered model with its files present, rendered once each."""
     try:
-        cards = [c for c in engine.list_models() if c.available]
+        cards = sorted((c for c in engine.list_models() if c.available), key=lambda c: studio_order(c.name))
     except engine.ModelError:
         return []
     out = []
@@ -106,3 +126,4 @@ def clear() -> None:
     """Forget the renders (they are made again on next use)."""
     with _lock:
         _cache.clear()
+        _render_ms.clear()

@@ -42,7 +42,7 @@ def scrub_paths(text: str) -> str:
     return _ABSOLUTE_PATH.sub("…", text)
 
 
-def _purpose(name: str, task: str = "") -> str:
+def purpose(name: str, task: str = "") -> str:
     if name in PURPOSE:
         return PURPOSE[name]
     return f"run the model {name}" + (f" ({task})" if task else "")
@@ -84,7 +84,7 @@ def unavailable_markdown(name: str, hub: ModelHub = HUB) -> str:
     notes = developer_notes(name, hub)
     text = (
         f"**{tab} is not available yet.** Once its model is installed on this server, this tab will "
-        f"{_purpose(name, card.task if card else '')}. Until then it cannot be used; the other tabs work as usual."
+        f"{purpose(name, card.task if card else '')}. Until then it cannot be used; the other tabs work as usual."
     )
     return text + (f"\n\n{fold(FOLD_SUMMARY, notes)}".rstrip("\n") if notes else "")
 

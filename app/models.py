@@ -26,6 +26,11 @@ ZEBRA = "cyclegan.horse2zebra"
 STUDIO_MODELS = (SKETCH, VARIATIONS, FACADE, STREET, ZEBRA)
 
 
+def studio_order(name: str) -> tuple[int, str]:
+    """Sort key: the studio's models in the order of their tabs, any others after, by name."""
+    return (STUDIO_MODELS.index(name) if name in STUDIO_MODELS else len(STUDIO_MODELS), name)
+
+
 class ModelUnavailable(RuntimeError):
     """A model cannot be used now; the message (Markdown) says why and what to do."""
 

@@ -1,4 +1,4 @@
-"""Horse <-> Zebra: any photo in (any size and aspect; very large ones are scaled down), the
+"""Horse <-> Zebra: any photo in (any aspect, up to 250 MP, read scaled down: app.uploads), the
 direction from the model's contract, input and output side by side. A line above says what to do;
 painted examples below (app/examples.photo_examples) load with their direction and render at once.
 
@@ -22,7 +22,7 @@ PHOTO_LABEL = "Photo"
 PHOTO_LABEL_OFF = "Photo (uploads open once the model is installed)"
 CALL_TO_ACTION = ("**Drop a photo with horses or zebras here** (or paste one, or take one with the webcam), "
                   "or pick a painted example below: horses become zebras, zebras become horses. "
-                  "Real photos work best; the examples are paintings made by code.")
+                  "Real photos work best, straight from a phone too (up to 250 MP); the examples are paintings made by code.")
 
 
 def upload_state() -> tuple[gr.Image, gr.Radio]:

@@ -72,6 +72,7 @@ CSS = """
 .ganvas-banner:empty {display:none}
 .ganvas-hidden {display:none !important}
 #ganvas-title h1 {margin-bottom:0}
+#model-samples .caption-label {white-space:normal; text-overflow:clip; max-width:calc(100% - 12px)}
 .ganvas-output img {width:100%; height:100%; object-fit:contain}
 .ganvas-output, #variation-gallery {position:relative}
 .ganvas-device-out {position:absolute; inset:0; z-index:50; display:flex; flex-direction:column; gap:4px; padding:6px; background:var(--block-background-fill, #fff); border-radius:inherit}
@@ -93,5 +94,6 @@ body[data-ganvas-street-output="device"] #street-render-status {display:none}
   .tab-container button, [role=tablist] button {padding:6px 8px; font-size:13px}
   .ganvas-workbench {gap:8px}
   .ganvas-workbench .ganvas-output {height:calc(33svh + 36px) !important}
+  #model-samples .grid-container {--grid-cols:1 !important}  /* one sample a row: input and output readable */
 }
 """

@@ -239,7 +239,7 @@ def test_missing_weights_answer_with_files_and_command(tmp_path, monkeypatch):
     assert image is None and "not in" in status and FACADE in status
     assert "Weights missing" in __import__("app.widgets", fromlist=["x"]).availability_markdown(ZEBRA)
     assert all(name in models_markdown() for name in STUDIO_MODELS)
-    assert "metrics**: not measured yet" in models_markdown()
+    assert "*Not measured yet.*" in models_markdown()
 
 
 def test_bad_uploads_give_a_message(standins, tmp_path):

@@ -17,7 +17,8 @@ from app import model_samples, style_words, styles
 from app import street_handlers as sh
 from app.metric_words import dataset_words, humanise, metric_lines, metrics_markdown, training_words
 from app.model_cards import models_markdown
-from app.model_words import FOLD_SUMMARY, scrub_paths
+from app.card_words import plain_lines, realism_judgement
+from app.model_words import FOLD_SUMMARY, TAB_OF, scrub_paths
 from app.painters import STREET_PAINTER
 from app.models import FACADE, HUB, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA
 from standins import write_standins
@@ -143,7 +144,7 @@ def test_two_way_models_and_training_time_in_words():
                          directions={"AtoB": "horse → zebra", "BtoA": "zebra → horse"})
     assert lines[0].startswith("realism (horse → zebra) (KID-Lite1 ×1000): 12.5") and lines[1].startswith("realism (zebra → horse) (KID-Lite1 ×1000): 30.0")
     assert "80% of horse → zebra results look like zebra" in lines[2] and "runs/judge" not in lines[2]
-    assert lines[3] == ("an ImageNet classifier training never saw (EfficientNet-Lite1) names class 340 first: on 62% of horse → zebra "
+    assert lines[3] == ("an ImageNet classifier training never saw (EfficientNet-Lite1) names class 340 (zebra) first: on 62% of horse → zebra "
                         "results, on 3% of zebra → horse results, 0% of real horse photos, 97% of real zebra photos")
     assert training_words({"steps": 47000, "wall_time_s": 14409.6, "device": "cpu, 2 threads"}) == "47,000 steps in 4.0 hours on cpu, 2 threads"
     assert humanise("l1_random_z") == "L1 random z" and dataset_words("100 held-out images") == "100 held-out images"
@@ -152,9 +153,9 @@ def test_two_way_models_and_training_time_in_words():
 def test_model_cards_say_not_available_yet_for_missing_weights(zebra_missing):
     cards = models_markdown()
     assert all(name in cards for name in STUDIO_MODELS)
-    zebra = cards[cards.index(f"### {ZEBRA}"):]
-    assert "- **status**: not available yet" in zebra and f"<summary>{FOLD_SUMMARY}</summary>" in zebra
-    assert "**metrics**: not measured yet" in cards
+    zebra = cards[cards.index(f"### {TAB_OF[ZEBRA]} · `{ZEBRA}`"):]
+    assert "**Status**: not available yet" in zebra and f"<summary>{FOLD_SUMMARY}</summary>" in zebra
+    assert "*Not measured yet.*" in cards
     assert str(zebra_missing) not in cards and not ABSOLUTE.search(cards)
 
 
@@ -162,9 +163,11 @@ def test_model_cards_say_not_available_yet_for_missing_weights(zebra_missing):
 def test_samples_render_once_per_model_from_the_project_examples(standins, monkeypatch):
     shown = model_samples.samples()
     captions = [c for _, c in shown]
-    assert [c.split(":")[0] for c in captions] == sorted(STUDIO_MODELS)  # the zebra model gets a painted horse
-    assert "example sketch" in captions[0] and "example layout “street 1”" in captions[-1]
-    assert "example photo “horse bay”" in captions[sorted(STUDIO_MODELS).index(ZEBRA)]
+    assert [c.split(":")[0] for c in captions] == [TAB_OF[n] for n in STUDIO_MODELS]  # the tabs' order and names
+    assert captions[0].startswith("Sketch → Cat: sketch “") and "Street painter: layout “street 1”" in captions[3]
+    assert captions[-1].startswith("Horse ↔ Zebra: painted “horse bay”")  # the zebra model gets a painted horse
+    assert all(len(c) <= 60 for c in captions)  # one line under a gallery picture
+    assert all(model_samples.render_ms(n) > 0 for n in STUDIO_MODELS)  # timed on this server, for the cards
     for image, _ in shown:
         assert isinstance(image, Image.Image) and image.width > image.height  # input and output side by side
     calls = []
@@ -299,3 +302,53 @@ def test_model_card_says_what_renders_with_the_int8_check_and_its_reference_rows
     assert "KID-Lite1 75.4 → 61.8 (real vs real -0.05, blurred real 144.1)" in words and "edge F1 0.716 → 0.715" in words
     torch_card = ModelCard(name="c.x", family="cyclegan", task="", contract=InputContract(kind="photo"), files={}, entry={"onnx_note": "why"})
     assert runtime_words(torch_card) == "PyTorch, fp32 on the CPU (bf16 on a GPU) (why)"
+
+
+# ----- model cards in plain words ----------------------------------------------------------------
+def test_realism_is_judged_against_real_and_blurred_photos() -> None:
+    assert realism_judgement(0.0, -0.05, 144.0).startswith("as photographic as real photos")
+    assert realism_judgement(20.0, 0.0, 144.0).startswith("much closer to real photos than a slightly blurred photo is")
+    assert realism_judgement(61.8, -0.05, 144.1).startswith("closer to real photos than a slightly blurred photo is, though still far")
+    assert realism_judgement(130.0, 0.0, 144.0).startswith("only a little closer")
+    assert realism_judgement(400.0, 65.0, 363.5).startswith("less photographic than a slightly blurred photo")
+    assert "(score 62, where real photos score 0 and slightly blurred ones 144; lower is better)" in realism_judgement(61.8, -0.05, 144.1)
+
+
+def test_a_card_speaks_plainly_first_and_folds_the_figures() -> None:
+    from app.model_cards import card_markdown
+    from engine import InputContract, ModelCard
+
+    entry = {
+        "plain": {"does": "Turns a sketch into a cat.", "trained_on": "2,439 cat photos.", "terms": "research only.", "weak": ["Mouths are pink smears."]},
+        "onnx_precision": {"G": "int8"},
+        "int8_check": {"kid_lite1_x1000": {"fp32": 75.4, "int8": 61.8}, "kid_reference": {"real_vs_real": -0.05, "real_blurred": 144.1}},
+        "metrics": {"edge_f1": 0.716, "realism": {"kid_lite1_x1000": 75.4, "real_vs_real": -0.05, "real_blurred": 144.1}, "diversity_centre": 0.36, "diversity_border": 0.41},
+        "device": "cpu, 1 thread, bf16 autocast", "steps": 700, "wall_time_s": 1680,
+    }
+    card = ModelCard(name=SKETCH, family="pix2pix", task="pen sketch -> cat photo", contract=InputContract(kind="sketch", channels=1), files={}, entry=entry)
+    text = card_markdown(card)
+    plain, _, experts = text.partition("<details><summary>Figures and how it was made (for experts)</summary>")
+    assert plain.startswith(f"### Sketch → Cat · `{SKETCH}`")
+    for words in ("**What it does**: Turns a sketch into a cat.", "**Learnt from**: 2,439 cat photos. *Terms*: research only.",
+                  "Realism: closer to real photos than a slightly blurred photo is", "score 62,",  # the int8 pictures the studio shows
+                  "its edges match the sketch's at 72%", "**How fast**:", "**Bad at**:\n- Mouths are pink smears."):
+        assert words in plain, words
+    for jargon in ("KID", "FCN", "IoU", "PSNR", "SSIM", "bf16", "F1", "Diversity"):
+        assert jargon not in plain, jargon
+    assert "KID-Lite1" in experts and "bf16 autocast (16-bit arithmetic" in experts
+    assert "0.36 in the middle of the picture (the subject), 0.41 at its border (the background)" in experts
+    assert "Diversity centre" not in experts  # every figure with its meaning, none as a bare key
+    timed = plain_lines(card, purpose="x", render_ms=41.6)
+    assert any("about 42 ms a picture on this server" in line for line in timed)
+
+
+def test_shipped_cards_carry_their_recipes_plain_words() -> None:
+    import json
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for entry in json.loads((root / "weights" / "manifest.json").read_text())["models"]:
+        recipe = tomllib.loads((root / entry["recipe"]).read_text())
+        assert entry.get("plain") == recipe["card"]["plain"], entry["name"]  # one source: export copies it
+        assert entry["plain"]["does"] and entry["plain"]["weak"], entry["name"]  # honest: what it is bad at

@@ -78,6 +78,8 @@ def export_run(
         "exported": time.strftime("%Y-%m-%d"),
         "contract": family.contract().to_dict(),
     }
+    if card.get("plain"):  # the card's plain words (recipe [card.plain]) travel with the weights
+        entry["plain"] = card["plain"]
     if manifest:
         upsert_entry(entry, path=(folder.parent / "manifest.json") if out else None)
     logger.info("exported %s to %s (%s, max |engine - trainer| = %.2e)", name, folder, storage, deviation)
