@@ -61,7 +61,7 @@ def test_a_new_family_needs_only_its_own_file(toy, tmp_path) -> None:
 
     # Loaded and run by the engine at any size, as every model is.
     translator = engine.load(tmp_path / "weights" / "toy.test")
-    out = translator(Image.new("RGB", (40, 24), (200, 30, 30)))
+    out = translator(Image.new("RGB", (60, 36), (200, 30, 30)))
     assert translator.family == "toy" and out.size == (32, 19)
 
     # And the inference benchmark builds its paper-size generator from the registry alone.

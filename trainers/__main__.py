@@ -1,4 +1,4 @@
-"""python -m trainers {train,export,edges,evaluate,grid,segmenter,judge} ... (see --help); python -m trainers.bench."""
+"""python -m trainers {reproduce,train,export,quantize,edges,evaluate,grid,segmenter,judge} ... (see --help); python -m trainers.bench."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import build_config, config_classes, describe_fields, describe_resume_settings, load_recipe, parse_set_args
 
-COMMANDS = ("train", "export", "quantize", "edges", "evaluate", "grid", "segmenter", "judge")
+COMMANDS = ("reproduce", "train", "export", "quantize", "edges", "evaluate", "grid", "segmenter", "judge")
 
 
 def _train(argv: list[str]) -> None:
@@ -79,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     command, rest = argv[0], argv[1:]
     try:
-        if command == "train":
+        if command == "reproduce":
+            from .reproduce import reproduce_main
+
+            reproduce_main(rest)
+        elif command == "train":
             _train(rest)
         elif command == "export":
             _export(rest)

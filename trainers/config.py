@@ -137,11 +137,21 @@ def load_recipe(path: Path) -> dict:
         raise ValueError(f"recipe {path} is not valid TOML: {exc}") from exc
 
 
+# A recipe's sections that are not training settings (trainers.recipe reads them).
+RECIPE_SECTIONS = ("legs", "export", "quantize", "evaluate", "card")
+
+
 def build_config(family: str, *, recipe: Path | None = None, overrides: dict[str, object] | None = None) -> TrainConfig:
+    """A family's config: its defaults, a recipe's shared settings and its first leg's (what a
+    run from scratch with that recipe trains with), then overrides."""
     cfg = config_class(family)()
     if recipe is not None:
         values = load_recipe(recipe)
-        values.pop("card", None)  # the model card's words, not a setting (export reads them)
+        sections = {k: values.pop(k) for k in RECIPE_SECTIONS if k in values}
+        first = dict((sections.get("legs") or [{}])[0])
+        for key in ("name", "start", "why"):
+            first.pop(key, None)
+        values.update(first)
         recipe_family = values.pop("family", family)
         if recipe_family != family:
             raise ValueError(f"recipe {recipe} is for {recipe_family!r}, not {family!r}")

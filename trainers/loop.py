@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -166,7 +167,8 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def train(
-    cfg: TrainConfig, *, run_dir: Path, resume: bool = False, data: TrainingSet | None = None, resume_overrides: dict | None = None
+    cfg: TrainConfig, *, run_dir: Path, resume: bool = False, data: TrainingSet | None = None, resume_overrides: dict | None = None,
+    on_step: Callable[[int], None] | None = None,  # called after each step with the step count (a caller's own progress)
 ) -> FamilyTrainer:
     run_dir = Path(run_dir)
     dist = setup_distributed()
@@ -222,7 +224,8 @@ def train(
         _write_json(run_dir / "data.json", {"train_files": data.files, "held_out_files": data.held_out})
     log = LossLog(run_dir) if dist.main else None
     per_epoch = max(1, len(data) // (cfg.batch_size * dist.world))
-    bar = tqdm(total=total, initial=start_step, unit="step", disable=not dist.main, dynamic_ncols=True) if tqdm else None
+    show_bar = tqdm is not None and on_step is None  # a caller with its own progress shows it instead
+    bar = tqdm(total=total, initial=start_step, unit="step", disable=not dist.main, dynamic_ncols=True) if show_bar else None
     t0 = time.perf_counter()
     sums: dict[str, float] = {}
     count = 0
@@ -249,6 +252,8 @@ def train(
             sums[k] = sums.get(k, 0.0) + v
         count += 1
         done = step + 1
+        if on_step is not None:
+            on_step(done)
         if bar is not None:
             bar.update(1)
             if done % 10 == 0:
