@@ -30,7 +30,7 @@ RUNS = Path("runs")
 # --scale tiny: every family's networks at toy widths, 64 px, a few images and steps per leg.
 TINY = dict(
     load_size=72, crop_size=64, ngf=8, ndf=8, nef=8, n_blocks=2, label_hidden=8, z_dim=16, num_downs=6, n_layers_d=2,
-    style_components=2, style_presets=2, batch_size=2, limit=8, projected_size=64, projected_warmup=1, sample_every=0,
+    style_components=2, style_presets=2, batch_size=2, limit=24, projected_size=64, projected_warmup=1, sample_every=0,
     checkpoint_every=0, log_every=1, compile=False,
 )
 TINY_STEPS = 2  # steps a tiny leg adds (one of them coarse where the leg has coarse steps)
@@ -83,8 +83,12 @@ def leg_overrides(recipe: Recipe, index: int, *, scale: str, data: str | None, t
     if threads:
         out["num_threads"] = threads
     if scale == "tiny":
-        known = {f.name for f in fields(recipe.leg_config(index))}
+        cfg = recipe.leg_config(index)
+        known = {f.name for f in fields(cfg)}
         out.update({k: v for k, v in TINY.items() if k in known})
+        aspect = float(getattr(cfg, "aspect", 1.0))
+        crop = next(c for c in range(TINY["crop_size"], 1024, 32) if (c * aspect) % 32 == 0)  # SPADE: both sides on its grid
+        out.update(crop_size=crop, load_size=crop + crop // 8)
         first = recipe.run_of(index)
         end = TINY_STEPS * (index - first + 1)  # a continued run goes on from its earlier legs' steps
         coarse = recipe.leg_config(index).coarse_steps
@@ -229,7 +233,7 @@ def _flat(metrics: dict, prefix: str = "") -> dict[str, float]:
 
 def int8_check(fp32: dict, int8: dict) -> dict:
     """The manifest's int8_check: each headline figure under both, with KID's reference rows."""
-    a, b = _flat(fp32), _flat(int8)
+    a, b = _flat(fp32), _flat(int8.get("metrics", int8))  # evaluate --out: {"metrics": {...}, "backend": ...}
     keys = {"kid_lite1_x1000": "realism.kid_lite1_x1000", "edge_f1": "edge_f1", "fcn_pixel_accuracy_ratio": "fcn.pixel_accuracy_ratio", "diversity_ratio": "diversity_ratio"}
     out: dict = {"evaluated_on": f"{fp32.get('evaluated_on', '?')}, same data and code (python -m trainers evaluate --backend torch|onnx)"}
     for name, key in keys.items():
