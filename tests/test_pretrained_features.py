@@ -13,6 +13,7 @@ from PIL import Image
 
 from test_trainers_families import make_data, read_losses, tiny
 from trainers.checkpoint import load_checkpoint
+from trainers.families import TRAINERS
 from trainers.loop import train
 from trainers.pretrained import efficientnet_lite
 from trainers.pretrained.diffaugment import diff_augment, parse_policy
@@ -176,7 +177,7 @@ def test_the_perceptual_distance_sees_blur_that_l1_calls_small():
 PRETRAINED = dict(projected_d="beside", lambda_perceptual=1.0, projected_size=0, projected_warmup=4, batch_size=2)
 
 
-@pytest.mark.parametrize("family", ["pix2pix", "cyclegan", "spade", "bicyclegan"])
+@pytest.mark.parametrize("family", sorted(TRAINERS))  # every registered family (the toy one registers only in its own test)
 def test_families_train_and_resume_exactly_with_pretrained_features(tmp_path, family):
     from test_trainers_resume import Crash, _assert_same, _crash_after
 
