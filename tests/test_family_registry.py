@@ -13,6 +13,7 @@ from PIL import Image
 
 import engine
 import engine.families
+from engine.registry import unregister_family
 from conftest import _tiny_spec
 from engine.nets import ARCHITECTURES, build_network, describe
 from trainers.config import build_config, config_classes
@@ -29,7 +30,7 @@ def toy() -> Iterator[object]:
     """tests/toy_family.py imported (which registers it), and forgotten afterwards."""
     module = importlib.import_module("toy_family")
     yield module
-    engine.families._REGISTRY.pop("toy", None)
+    unregister_family("toy")
     ARCHITECTURES.pop("toy_conv", None)
     sys.modules.pop("toy_family", None)
 

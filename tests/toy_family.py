@@ -16,10 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.contract import InputContract
-from engine.families import Family, NetworkSpecs, register_family
+from engine.registry import Family, NetworkSpecs, register_family
 from engine.nets import Network
 from engine.nets.base import register_network
-from trainers.config import TrainConfig
+from trainers.settings import TrainConfig
 from trainers.families.base import FamilyTrainer, loss_values
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .config import TrainConfig
+from .settings import TrainConfig
 from .data.augment import halve_resolution, random_resized_crop_flip, stack_nchw
 from .data.folders import list_images, load_aligned, load_labeled, load_photos, load_unaligned, split_holdout
 

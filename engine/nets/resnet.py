@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..contract import InputContract
-from ..families import Family, NetworkSpecs, register_family
+from ..registry import Family, NetworkSpecs, register_family
 from .base import Network, register_network
 from .checks import check_image_batch
 from .norms import conv_bias_needed, make_norm

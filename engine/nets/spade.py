@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..contract import InputContract, PaletteEntry, generic_palette
-from ..families import Family, NetworkSpecs, register_family
+from ..registry import Family, NetworkSpecs, register_family
 from .base import Network, register_network
 from .checks import check_latent
 from .encoders import map_spade_encoder

@@ -15,7 +15,7 @@ from engine.contract import InputContract, PaletteEntry
 from engine.labels import encode_labels
 from engine.nets import Network, build_network
 
-from ..config import TrainConfig
+from ..settings import TrainConfig
 from ..data.augment import to_model_range
 from ..data.sketch_augment import augment_sketches
 from ..pretrained.efficientnet_lite import start_from_imagenet

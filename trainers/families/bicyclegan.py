@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from engine.nets import Network, ResnetEncoder, UnetGenerator
 
-from ..config import TrainConfig
+from ..settings import TrainConfig
 from ..discriminators import MultiscaleDiscriminator
 from ..losses import gan_loss, kl_divergence, mode_seeking_loss, reparameterize
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad

@@ -26,7 +26,7 @@ from torch import nn
 
 from engine.nets import Network, ResnetGenerator
 
-from ..config import TrainConfig
+from ..settings import TrainConfig
 from ..discriminators import PatchDiscriminator
 from ..image_pool import ImagePool
 from ..losses import gan_loss

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from engine.nets import Network, UnetGenerator
 
-from ..config import TrainConfig
+from ..settings import TrainConfig
 from ..discriminators import PatchDiscriminator
 from ..losses import gan_loss
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad

@@ -36,7 +36,7 @@ from torch import nn
 from engine.nets import ConvStyleEncoder, Network, SPADEGenerator, build_network, describe
 from engine.nets.spade import UPSAMPLING_LAYERS
 
-from ..config import TrainConfig
+from ..settings import TrainConfig
 from ..data.augment import to_model_range
 from ..dataset import crop_width, load_training_set
 from ..discriminators import MultiscaleDiscriminator

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ..config import TrainConfig
+from ..settings import TrainConfig
 from .diffaugment import diff_augment, parse_policy
 from .efficientnet_lite import load_efficientnet_lite
 from .perceptual import PerceptualLoss
