@@ -185,6 +185,7 @@ def finish(recipe: Recipe, last: Step, root: Path, *, data: str, scale: str, say
     tiny = scale == "tiny"
     if not (folder / "model.safetensors").is_file():
         say(f"export: {folder}")
+        _write_card(recipe, last.run_dir)  # the card as the recipe says it now (a run may predate it)
         export_run(last.run_dir, name=recipe.name, out=folder, onnx=True, **_export_options(recipe))
     with weights_at(weights):
         if _needs_int8(folder, recipe):
