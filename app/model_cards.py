@@ -70,8 +70,10 @@ def expert_lines(card: ModelCard) -> list[str]:
     lines.append(f"- **takes**: {input_words(card)}")
     if dataset:
         lines.append(f"- **dataset**: {dataset.get('name', '?')}" + (f" — terms: {dataset['terms']}" if dataset.get("terms") else ""))
-    if e.get("recipe"):
-        lines.append(f"- **recipe** (how it was trained, to redo it): `{e['recipe']}`")
+    if e.get("recipe"):  # the notebook of what was tried sits beside the recipe, as NAME.md
+        history = str(e["recipe"]).removesuffix(".toml") + ".md"
+        lines.append(f"- **how it was made**: `python -m trainers reproduce {card.name}` redoes it from its recipe, "
+                     f"`{e['recipe']}`; what was tried and measured: `{history}`")
     lines.append(f"- **renders with**: {runtime_words(card)}")
     trained = training_words(e)
     if trained:

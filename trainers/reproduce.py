@@ -292,7 +292,7 @@ def describe(recipe: Recipe, steps: list[Step], *, hours: list[float | None]) ->
     e = recipe.export
     lines.append(f"  then: export ({e.get('storage', 'fp32')}, {'last step' if e.get('weights') == 'last' else 'moving average'} weights)"
                  + (f", int8 ONNX graphs ({' '.join(_args(recipe.quantize)) or 'defaults'})" if recipe.quantize is not None else "")
-                 + "".join(f", {h} ({' '.join(_args(recipe.evaluate, h))})" for h in ("segmenter", "judge") if h in recipe.evaluate)
+                 + "".join(f", {h} ({' '.join(_args(recipe.evaluate, h)) or 'defaults'})" for h in ("segmenter", "judge") if h in recipe.evaluate)
                  + f", evaluate ({' '.join(_args(recipe.evaluate)) or 'defaults'})")
     if all(h is not None for h in hours):
         lines.append(f"  training time here: ~{sum(hours):.1f} h for {sum(s.todo for s in steps)} steps")
