@@ -1,8 +1,11 @@
-"""Training configs: one dataclass per family on this shared base, filled from a recipe and --set.
-Each family's dataclass lives beside its trainer (trainers/families/<family>.py, `config_class`).
+"""Training configs: one dataclass per family on the shared base (trainers/settings.py), filled
+from a recipe and --set. Each family's dataclass lives beside its trainer
+(trainers/families/<family>.py, `config_class`).
 
-A recipe is a small TOML file of `key = value` lines (trainers/recipes/<model>.toml); an unknown
-key is an error that lists the valid ones.
+A recipe (trainers/recipes/<model>.toml) holds `key = value` settings and, in sections, its legs,
+export, int8 graphs, evaluation and card (trainers/recipe.py reads it whole). Here a recipe gives
+a run from scratch: its shared settings and its first leg's. An unknown key is an error that lists
+the valid ones.
 """
 from __future__ import annotations
 
