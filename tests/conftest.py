@@ -31,6 +31,21 @@ from engine.model_format import join_roles, write_model_folder  # noqa: E402
 from engine.nets import Network, build_network, describe  # noqa: E402
 
 TINY_SIZE = 64  # native side of every tiny model
+
+
+def cpu_has_vnni() -> bool:
+    """AVX-512 VNNI, AVX-VNNI or AMX: ONNX Runtime's int8 kernels multiply-add without saturating."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return True
+    return any(f" {flag}" in flags for flag in ("avx512_vnni", "avx_vnni", "amx_int8"))
+
+
+# Without VNNI (AVX2 only) ONNX Runtime's u8s8 int8 kernels add pairs of products in int16, which
+# saturates: int8 graphs land about 3x further from fp32 there (seen: 0.065 against 0.021 recorded
+# on a VNNI machine). Tests of int8 deviation allow that factor on such CPUs.
+INT8_SLACK = 1.0 if cpu_has_vnni() else 3.0
 PALETTE = (
     PaletteEntry("sky", (70, 130, 180)),
     PaletteEntry("tree", (0, 128, 0)),

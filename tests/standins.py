@@ -125,7 +125,11 @@ def write_standins(
             for f in files:
                 (folder / f).unlink()
         elif onnx:
-            export_folder(folder, generators_only=True)
+            # No parity check here: test_onnx checks every family's export. A random SPADE has one
+            # output pixel in 294,912 (at 192x256) that differs by 2 between torch and ONNX Runtime
+            # on AVX2-only CPUs; random weights turn any small difference into ±1. The page tests
+            # compare the page's pictures with the server's themselves.
+            export_folder(folder, generators_only=True, check=False)
         upsert_entry(entry, path=weights / "manifest.json")
     return weights
 

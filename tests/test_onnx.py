@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_VARIANTS, TINY_SIZE
+from conftest import INT8_SLACK, TINY_VARIANTS, TINY_SIZE
 
 import engine
 from engine.errors import ModelError
@@ -134,7 +134,7 @@ def test_int8_graph_is_quantized_and_stays_near_fp32(make_model, one_thread) -> 
     assert quantized.precision == "int8"
     x = torch.from_numpy(feeds[0]["x"])
     diff = (quantized.forward_tensor(x) - model.forward_tensor(x)).abs()
-    assert 0 < diff.mean().item() < 0.05, "int8 should round a little, not change the picture"
+    assert 0 < diff.mean().item() < 0.05 * INT8_SLACK, "int8 should round a little, not change the picture"
 
 
 def test_export_onnx_command_registers_the_graphs(weights_registry) -> None:
