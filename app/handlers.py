@@ -300,7 +300,7 @@ def label_upload(name: str, default: list, payload: object, size: tuple[int, int
 
 # ----- Horse <-> Zebra ------------------------------------------------------------------------
 def size_words(image: Image.Image) -> str:
-    """"5000x4000" for a photo read at full size; "6000x4000 (read at 2048x1365)" for a scaled one."""
+    """"800x600" for a photo read at full size; "6000x4000 (read at 1024x683)" for a scaled one."""
     source = image.info.get(SOURCE_SIZE_KEY)
     if not source or tuple(source) == image.size:
         return f"{image.width}x{image.height}"
