@@ -287,7 +287,7 @@ def render_facade_batch(canvases: list) -> tuple[list, list]:
 def label_upload(name: str, default: list, payload: object, size: tuple[int, int]) -> tuple[dict, str]:
     """An uploaded label map, snapped to the palette (JPEG seams and antialiasing cleaned)."""
     try:
-        image = load_upload(payload)
+        image = load_upload(payload, labels=True)
         if image is None:
             return gr.skip(), ""
         palette = label_palette(name, default)

@@ -33,11 +33,13 @@ def upload_path(payload: object) -> Path | None:
     return Path(path)
 
 
-def load_upload(payload: object, *, keep_gray: bool = False) -> Image.Image | None:
+def load_upload(payload: object, *, keep_gray: bool = False, labels: bool = False) -> Image.Image | None:
     """An upload -> an RGB (or L) PIL image, scaled down to READ_SIDE (the size it came at is in
-    info[SOURCE_SIZE_KEY]); None when nothing was uploaded."""
+    info[SOURCE_SIZE_KEY]; a label map with nearest neighbours, so no class colours blend);
+    None when nothing was uploaded."""
+    read = dict(keep_gray=keep_gray, max_side=READ_SIDE, min_side=MIN_SIDE, resample=Image.NEAREST if labels else Image.LANCZOS)
     if isinstance(payload, Image.Image):
-        return load_image(payload, keep_gray=keep_gray, max_side=READ_SIDE, min_side=MIN_SIDE)
+        return load_image(payload, **read)
     path = upload_path(payload)
     if path is None:
         return None
@@ -47,4 +49,4 @@ def load_upload(payload: object, *, keep_gray: bool = False) -> Image.Image | No
         raise ValueError(f"the file is {path.stat().st_size / 2**20:.0f} MB; the limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB")
     if path.suffix.lower() == ".svg":
         raise ValueError("SVG drawings are not supported; export a PNG first")
-    return load_image(path, keep_gray=keep_gray, max_side=READ_SIDE, min_side=MIN_SIDE)
+    return load_image(path, **read)

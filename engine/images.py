@@ -71,14 +71,22 @@ def draft_to_side(image: Image.Image, max_side: int) -> None:
     image.draft(mode, (max(1, round(image.width * keep)), max(1, round(image.height * keep))))
 
 
-def _fit(image: Image.Image, max_side: int | None, *, source: tuple[int, int] | None = None) -> Image.Image:
-    """Scale down (never up) so the long side is at most max_side; reducing_gap keeps big cuts fast.
-    A scaled image keeps the size it was read from in info[SOURCE_SIZE_KEY] (to tell the user)."""
-    if max_side is not None and max(image.size) > max_side:
-        keep = max_side / max(image.size)
-        size = (max(1, round(image.width * keep)), max(1, round(image.height * keep)))
-        image = image.resize(size, Image.LANCZOS, reducing_gap=3.0)
-    if source is not None and source != image.size:
+def _fit(image: Image.Image, max_side: int | None, resample: int) -> Image.Image:
+    """Scale down (never up) so the long side is at most max_side; reducing_gap keeps big cuts fast."""
+    if max_side is None or max(image.size) <= max_side:
+        return image
+    keep = max_side / max(image.size)
+    size = (max(1, round(image.width * keep)), max(1, round(image.height * keep)))
+    return image.resize(size, resample, reducing_gap=None if resample == Image.NEAREST else 3.0)
+
+
+def _shrink_and_flatten(image: Image.Image, *, keep_gray: bool, max_side: int | None, resample: int, source: tuple[int, int]) -> Image.Image:
+    """Scaled down (before any conversion copies the full-size pixels, where the mode allows) and
+    flattened; a scaled image keeps the size it was read from in info[SOURCE_SIZE_KEY]."""
+    if image.mode in _RESIZABLE:
+        image = _fit(image, max_side, resample)
+    image = _fit(_flatten(image, keep_gray=keep_gray), max_side, resample)
+    if source != image.size:
         image.info[SOURCE_SIZE_KEY] = source
     return image
 
@@ -126,11 +134,13 @@ def _flatten(image: Image.Image, *, keep_gray: bool) -> Image.Image:
 
 
 def load_image(
-    source: object, *, keep_gray: bool = False, max_pixels: int = MAX_PIXELS, max_side: int | None = None, min_side: int = 1
+    source: object, *, keep_gray: bool = False, max_pixels: int = MAX_PIXELS, max_side: int | None = None, min_side: int = 1,
+    resample: int = Image.LANCZOS,
 ) -> Image.Image:
     """Any supported input -> an RGB (or, with keep_gray, possibly L) PIL image, oriented upright,
     scaled down to max_side on its long side where given (a JPEG as it is decoded); an image
-    under min_side pixels a side is refused with a clear message."""
+    under min_side pixels a side is refused with a clear message. Label maps take
+    resample=Image.NEAREST: no blended colours between classes (and no JPEG draft, which blends)."""
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
@@ -138,7 +148,7 @@ def load_image(
             raise ValueError(f"an image array must be H x W, H x W x 3 or H x W x 4, got shape {source.shape}")
         _check_pixels(source.shape[1] if source.ndim > 1 else 0, source.shape[0], max_pixels, min_side)
         image = _from_array(source)
-        return _fit(_flatten(_fit(image, max_side) if image.mode in _RESIZABLE else image, keep_gray=keep_gray), max_side)
+        return _shrink_and_flatten(image, keep_gray=keep_gray, max_side=max_side, resample=resample, source=image.size)
     elif isinstance(source, (str, Path, bytes)):
         image = _open(source)
     else:
@@ -148,12 +158,10 @@ def load_image(
         raise ValueError("animated images are not supported; upload a single still image")
     try:
         source_size = image.size if image.getexif().get(_ORIENTATION, 1) < 5 else image.size[::-1]  # as shown: upright
-        if max_side is not None:
+        if max_side is not None and resample != Image.NEAREST:
             draft_to_side(image, max_side)
         image.load()
         image = ImageOps.exif_transpose(image) or image
     except (OSError, SyntaxError) as exc:
         raise ValueError(f"the image file is truncated or corrupt ({exc})") from exc
-    if image.mode in _RESIZABLE:  # scale down before any conversion copies the full-size pixels
-        image = _fit(image, max_side)
-    return _fit(_flatten(image, keep_gray=keep_gray), max_side, source=source_size)
+    return _shrink_and_flatten(image, keep_gray=keep_gray, max_side=max_side, resample=resample, source=source_size)

@@ -79,7 +79,8 @@ class Translator:
         """Any image -> (1 x C x H x W network input on the device, where the content sits)."""
         kind = self.contract.kind
         # Read no bigger than the working size can use (a phone photo decodes small, JPEG at 1/2-1/8).
-        pil = load_image(image, keep_gray=kind in ("sketch", "labels"), max_side=self.read_side, min_side=MIN_SIDE)
+        pil = load_image(image, keep_gray=kind in ("sketch", "labels"), max_side=self.read_side, min_side=MIN_SIDE,
+                         resample=Image.NEAREST if kind == "labels" else Image.LANCZOS)
         placement = plan_placement(
             pil.width, pil.height, long_side=self._working_side(pil.width, pil.height), multiple=self.size_multiple, min_side=self.min_side
         )

@@ -219,3 +219,12 @@ def test_label_maps_as_class_ids() -> None:
     # A grey image whose values are not class ids is read as colours instead.
     bright = Image.fromarray(np.full((4, 4), 128, dtype=np.uint8))
     assert (image_to_class_ids(bright, LABELS) == 3).all()  # nearest to road (128, 128, 128)
+
+
+def test_a_big_label_map_is_read_small_without_blended_colours() -> None:
+    ids, rgb = painted_labels(np.random.default_rng(4), size=1600)  # 8 px blocks of random classes
+    small = load_image(encoded(Image.fromarray(rgb), "PNG"), max_side=400, resample=Image.NEAREST)
+    assert small.size == (400, 400)
+    colours = {tuple(c) for c in np.asarray(small).reshape(-1, 3)}
+    assert colours <= {tuple(p.rgb) for p in PALETTE}  # every pixel one class's colour, none between
+    assert np.array_equal(image_to_class_ids(small, LABELS), ids[::4, ::4])
