@@ -20,18 +20,14 @@ from .registry import SCALES, Family, NetworkSpecs, register_family, registered
 __all__ = ["SCALES", "Family", "NetworkSpecs", "register_family", "family_spec", "generator_role", "run_generator"]
 
 
-def _registered() -> dict[str, Family]:
-    return registered()
-
-
 def __getattr__(name: str) -> object:
     if name == "FAMILIES":  # computed on use: the nets register their families on import
-        return tuple(_registered())
+        return tuple(registered())
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def family_spec(family: str) -> Family:
-    families = _registered()
+    families = registered()
     if family not in families:
         raise ValueError(f"unknown family {family!r}; valid: {', '.join(families)}")
     return families[family]

@@ -43,11 +43,9 @@ def _train(argv: list[str]) -> None:
         p.error("family, --data and --out are required (or --resume RUN_DIR)")
     overrides = {"data": args.data, **parse_set_args(args.overrides)}
     cfg = build_config(args.family, recipe=args.recipe, overrides=overrides)
-    args.out.mkdir(parents=True, exist_ok=True)
-    card = load_recipe(args.recipe).get("card", {}) if args.recipe else {}
-    if args.recipe:
-        card = {**card, "recipe": str(args.recipe)}
-    (args.out / "card.json").write_text(json.dumps(card, indent=1))
+    from .export import write_card
+
+    write_card(args.out, load_recipe(args.recipe).get("card", {}) if args.recipe else {}, recipe=str(args.recipe) if args.recipe else None)
     train(cfg, run_dir=args.out)
 
 

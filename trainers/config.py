@@ -94,8 +94,10 @@ def load_recipe(path: Path) -> dict:
         raise ValueError(f"recipe {path} is not valid TOML: {exc}") from exc
 
 
-# A recipe's sections that are not training settings (trainers.recipe reads them).
+# A recipe's sections that are not training settings (trainers.recipe reads them), and a leg's keys
+# that say what the leg is rather than what it trains with.
 RECIPE_SECTIONS = ("legs", "export", "quantize", "evaluate", "card")
+LEG_KEYS = ("name", "start", "why")
 
 
 def build_config(family: str, *, recipe: Path | None = None, overrides: dict[str, object] | None = None) -> TrainConfig:
@@ -105,10 +107,8 @@ def build_config(family: str, *, recipe: Path | None = None, overrides: dict[str
     if recipe is not None:
         values = load_recipe(recipe)
         sections = {k: values.pop(k) for k in RECIPE_SECTIONS if k in values}
-        first = dict((sections.get("legs") or [{}])[0])
-        for key in ("name", "start", "why"):
-            first.pop(key, None)
-        values.update(first)
+        first = (sections.get("legs") or [{}])[0]
+        values.update({k: v for k, v in first.items() if k not in LEG_KEYS})
         recipe_family = values.pop("family", family)
         if recipe_family != family:
             raise ValueError(f"recipe {recipe} is for {recipe_family!r}, not {family!r}")

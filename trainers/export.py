@@ -35,6 +35,15 @@ def restore_family(run_dir: Path, *, device: str = "cpu", averaged: bool = True)
     return family, state
 
 
+CARD_FILE = "card.json"  # in a run directory: the recipe's [card] words, which export puts in the manifest
+
+
+def write_card(run_dir: Path, card: dict, *, recipe: str | None) -> None:
+    """A recipe's [card] words and where the recipe is, into the run, for export to read."""
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    (Path(run_dir) / CARD_FILE).write_text(json.dumps({**card, "recipe": recipe} if recipe else card, indent=1, ensure_ascii=False))
+
+
 def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
@@ -58,7 +67,7 @@ def export_run(
         networks=networks, extras=extras, storage=storage, extra_config=extra_config,
     )
     deviation = check_export(family, folder)
-    card = _read_json(run_dir / "card.json")
+    card = _read_json(run_dir / CARD_FILE)
     entry = {
         "name": name,
         "family": cfg.family,

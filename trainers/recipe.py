@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import RECIPE_SECTIONS, RESUME_SETTINGS, TrainConfig, apply_overrides, config_class, load_recipe
+from .config import LEG_KEYS, RECIPE_SECTIONS, RESUME_SETTINGS, TrainConfig, apply_overrides, config_class, load_recipe
 
 RECIPES = Path(__file__).resolve().parent / "recipes"
 STARTS = ("scratch", "warm", "continue")
@@ -76,10 +76,10 @@ class Recipe:
 
 
 def _leg(raw: dict, index: int, path: Path) -> Leg:
-    raw = dict(raw)
-    name = str(raw.pop("name", f"leg{index + 1}"))
-    start = str(raw.pop("start", "scratch" if index == 0 else "warm"))
-    why = str(raw.pop("why", ""))
+    name = str(raw.get("name", f"leg{index + 1}"))
+    start = str(raw.get("start", "scratch" if index == 0 else "warm"))
+    why = str(raw.get("why", ""))
+    raw = {k: v for k, v in raw.items() if k not in LEG_KEYS}
     if start not in STARTS:
         raise ValueError(f"{path}: leg {name!r} starts {start!r}; valid: {', '.join(STARTS)}")
     if index == 0 and start != "scratch":

@@ -50,7 +50,8 @@ FIGURES = {
     "realism.BtoA.kid_lite1_x1000": "KID-Lite1 ×1000 B→A",
     "imagenet_top1.AtoB": "Lite1 top-1 target class A→B",
 }
-CHECKS = ("kid_lite1_x1000", "edge_f1", "fcn_pixel_accuracy_ratio", "diversity_ratio")  # int8 against fp32
+# The manifest's int8_check: its figure -> where evaluate puts it (int8 against fp32).
+INT8_CHECK_KEYS = {"kid_lite1_x1000": "realism.kid_lite1_x1000", "edge_f1": "edge_f1", "fcn_pixel_accuracy_ratio": "fcn.pixel_accuracy_ratio", "diversity_ratio": "diversity_ratio"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def leg_overrides(recipe: Recipe, index: int, *, scale: str, data: str | None, t
     if threads:
         out["num_threads"] = threads
     if scale == "tiny":
-        cfg = recipe.leg_config(index)
+        cfg = recipe.leg_config(index)  # the recipe's own, before this machine's changes
         known = {f.name for f in fields(cfg)}
         out.update({k: v for k, v in TINY.items() if k in known})
         aspect = float(getattr(cfg, "aspect", 1.0))
@@ -91,8 +92,7 @@ def leg_overrides(recipe: Recipe, index: int, *, scale: str, data: str | None, t
         out.update(crop_size=crop, load_size=crop + crop // 8)
         first = recipe.run_of(index)
         end = TINY_STEPS * (index - first + 1)  # a continued run goes on from its earlier legs' steps
-        coarse = recipe.leg_config(index).coarse_steps
-        out.update(max_steps=end, coarse_steps=(end - TINY_STEPS + 1) if coarse else 0)
+        out.update(max_steps=end, coarse_steps=(end - TINY_STEPS + 1) if cfg.coarse_steps else 0)
     return out
 
 
@@ -115,8 +115,9 @@ def export_dir(step: Step) -> Path:
 
 
 def _write_card(recipe: Recipe, run_dir: Path) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "card.json").write_text(json.dumps({**recipe.card, "recipe": f"trainers/recipes/{recipe.path.name}"}, indent=1, ensure_ascii=False))
+    from .export import write_card
+
+    write_card(run_dir, recipe.card, recipe=f"trainers/recipes/{recipe.path.name}")
 
 
 def run_leg(recipe: Recipe, step: Step, steps: list[Step], *, overrides: dict, on_step: Callable[[int], None]) -> None:
@@ -173,7 +174,7 @@ def _args(section: dict | None, key: str = "args") -> list[str]:
 
 def finish(recipe: Recipe, last: Step, root: Path, *, data: str, scale: str, say: Callable[[str], None]) -> dict:
     """Model folder, int8 graphs, helpers, evaluation (fp32 and int8) -> the new manifest entry."""
-    from engine.manifest import read_manifest, upsert_entry
+    from engine.manifest import find_card, upsert_entry
 
     from .calibration import quantize_main
     from .evaluation import commands
@@ -205,14 +206,14 @@ def finish(recipe: Recipe, last: Step, root: Path, *, data: str, scale: str, say
             common += ["--run", str(last.run_dir)]
         say("evaluate: fp32 (torch)")
         evaluate_main([*common, "--backend", "torch", "--write"])
+        entry = find_card(recipe.name).entry
         if recipe.quantize is not None:
             say("evaluate: int8 (ONNX Runtime), the same inputs")
             onnx_json = root / "evaluation-onnx.json"
             evaluate_main([*common, "--backend", "onnx", "--out", str(onnx_json)])
-            entry = next(e for e in read_manifest(weights / "manifest.json")["models"] if e["name"] == recipe.name)
             entry["int8_check"] = int8_check(entry["metrics"], json.loads(onnx_json.read_text()))
-            upsert_entry(entry, path=weights / "manifest.json")
-    return next(e for e in read_manifest(weights / "manifest.json")["models"] if e["name"] == recipe.name)
+            upsert_entry(entry)
+    return entry
 
 
 def _needs_int8(folder: Path, recipe: Recipe) -> bool:
@@ -235,9 +236,8 @@ def _flat(metrics: dict, prefix: str = "") -> dict[str, float]:
 def int8_check(fp32: dict, int8: dict) -> dict:
     """The manifest's int8_check: each headline figure under both, with KID's reference rows."""
     a, b = _flat(fp32), _flat(int8.get("metrics", int8))  # evaluate --out: {"metrics": {...}, "backend": ...}
-    keys = {"kid_lite1_x1000": "realism.kid_lite1_x1000", "edge_f1": "edge_f1", "fcn_pixel_accuracy_ratio": "fcn.pixel_accuracy_ratio", "diversity_ratio": "diversity_ratio"}
     out: dict = {"evaluated_on": f"{fp32.get('evaluated_on', '?')}, same data and code (python -m trainers evaluate --backend torch|onnx)"}
-    for name, key in keys.items():
+    for name, key in INT8_CHECK_KEYS.items():
         if key in a and key in b:
             out[name] = {"fp32": round(a[key], 4), "int8": round(b[key], 4)}
     if "realism.real_vs_real" in a:
@@ -252,10 +252,9 @@ def figures_table(new: dict, shipped: dict | None) -> str:
     for key, words in FIGURES.items():
         if key in a:
             rows.append((words, f"{a[key]:.3f}", f"{b[key]:.3f}" if key in b else "—"))
-    for key, words in (("steps", "steps"), ("wall_time_s", "wall time, h")):
-        if key in new:
-            scale = 3600 if key == "wall_time_s" else 1
-            rows.append((words, f"{new[key] / scale:.2f}" if scale > 1 else f"{new[key]}", f"{(shipped or {}).get(key, 0) / scale:.2f}" if scale > 1 else f"{(shipped or {}).get(key, '—')}"))
+    old = shipped or {}
+    rows.append(("steps", f"{new.get('steps', '—')}", f"{old.get('steps', '—')}"))
+    rows.append(("wall time, h", f"{new.get('wall_time_s', 0) / 3600:.2f}", f"{old.get('wall_time_s', 0) / 3600:.2f}"))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, width)) for r in rows)
 
@@ -300,12 +299,13 @@ def describe(recipe: Recipe, steps: list[Step], *, hours: list[float | None]) ->
 
 
 def shipped_entry(name: str) -> dict | None:
-    from engine.manifest import read_manifest, weights_dir
+    from engine.errors import ModelError
+    from engine.manifest import find_card
 
-    path = weights_dir() / "manifest.json"
-    if not path.is_file():
+    try:
+        return find_card(name).entry
+    except ModelError:  # not shipped (yet), or no manifest here
         return None
-    return next((e for e in read_manifest(path)["models"] if e["name"] == name), None)
 
 
 def reproduce(name: str, *, runs: Path = RUNS, scale: str = "full", data: str | None = None, threads: int | None = None,
