@@ -124,6 +124,18 @@ def _styles_line(s: dict) -> str:
     return "style presets: " + "; ".join(parts) + (f" (on {number(s['n'])} layouts)" if "n" in s else "")
 
 
+def style_follow_line(s: dict) -> str:
+    """How closely renders take their style photo's light and colour (trainers/evaluation/style_follow.py)."""
+    text = (f"follows a style photo's light: brightness r = {fixed(s['luma_r'], 2)}, colour r = {fixed(s['rgb_r'], 2)} "
+            f"(1 = always, 0 = not at all), off by {fixed(s['luma_gap'], 3)} in mean brightness (0–1 scale)")
+    if isinstance(s.get("random_z"), dict):
+        text += f"; with a random look instead of the photo's, r = {fixed(s['random_z']['luma_r'], 2)}"
+    if "renders" in s:
+        looks = f" in {len(s['looks'])} lights" if s.get("looks") else ""
+        text += f" ({number(s['renders'])} renders: held-out photos{looks}, each on other streets' maps)"
+    return text
+
+
 def _judge_line(j: dict, directions: dict[str, str]) -> str:
     """How often a classifier of the two kinds of photo takes each direction's results for their
     target kind, beside how often it is right on real photos."""
@@ -199,6 +211,8 @@ def metric_lines(metrics: dict, *, directions: dict[str, str] | None = None) -> 
         lines.append(_imagenet_line(m.pop("imagenet_top1"), directions))
     if isinstance(m.get("styles"), dict):
         lines.append(_styles_line(m.pop("styles")))
+    if isinstance(m.get("style_follow"), dict) and "luma_r" in m["style_follow"]:
+        lines.append(style_follow_line(m.pop("style_follow")))
     if "fid" in m:
         lines.append(f"FID {number(m.pop('fid'))} (lower is more photographic)")
     if "kid" in m:

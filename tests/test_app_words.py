@@ -136,6 +136,15 @@ def test_metrics_in_words_keep_the_numbers():
     assert text.endswith("- measured on 244 held-out images of the cats data")
 
 
+def test_style_follow_in_words():
+    follow = {"luma_r": 0.934, "rgb_r": 0.91, "luma_gap": 0.0312, "renders": 120, "looks": ["as taken", "darker", "brighter", "warm", "cool"],
+              "random_z": {"luma_r": -0.04, "rgb_r": 0.01, "luma_gap": 0.11}, "as_taken": {"luma_r": 0.2}}
+    (line,) = metric_lines({"style_follow": follow})
+    assert line == ("follows a style photo's light: brightness r = 0.93, colour r = 0.91 (1 = always, 0 = not at all), off by 0.031 "
+                    "in mean brightness (0–1 scale); with a random look instead of the photo's, r = −0.04 (120 renders: held-out "
+                    "photos in 5 lights, each on other streets' maps)")
+
+
 def test_two_way_models_and_training_time_in_words():
     row = {"kid_lite1_x1000": 12.5, "real_vs_real": 2.0, "real_blurred": 40.0}
     lines = metric_lines({"realism": {"AtoB": row, "BtoA": dict(row, kid_lite1_x1000=30.0)},

@@ -13,7 +13,7 @@ from PIL import Image
 import engine
 from engine.contract import InputContract, PaletteEntry
 from engine.manifest import upsert_entry
-from engine.nets import ResnetEncoder, ResnetGenerator, SPADEGenerator, UnetGenerator
+from engine.nets import ConvStyleEncoder, ResnetEncoder, ResnetGenerator, SPADEGenerator, UnetGenerator
 from trainers.evaluation import save_net, train_judge, train_segmenter
 from trainers.evaluation.evaluate import evaluate
 
@@ -103,6 +103,18 @@ def test_style_presets_are_scored_for_layout_and_colour(weights, tmp_path, disti
         assert styles["mean_colour_spread"] > 0.5, "different presets must change the colours"
     else:
         assert styles["mean_colour_spread"] < 1e-3 and accuracies[0] == accuracies[1]
+
+
+def test_a_style_encoder_gets_the_style_follow_figures(weights, tmp_path):
+    palette = tuple(PaletteEntry(n, c) for n, c in zip(("sky", "road", "car"), PALETTE, strict=True))
+    g = dict(label_channels=3, ngf=4, z_dim=4, base_height=2, base_width=2, hidden=8, param_free_norm="instance")
+    contract = InputContract(kind="labels", size=64, channels=3, palette=palette, nz=4, style=True, encoder=True)
+    encoder = ConvStyleEncoder(z_dim=4, ndf=4, input_size=32)
+    _register(weights, "spade.tiny", "spade", contract, {"G": SPADEGenerator(**g), "E": encoder})
+    _street_folder(tmp_path / "data", np.random.default_rng(4))
+    follow = evaluate("spade.tiny", data=tmp_path / "data")["metrics"]["style_follow"]
+    assert -1 <= follow["luma_r"] <= 1 and -1 <= follow["rgb_r"] <= 1 and 0 <= follow["luma_gap"] <= 1
+    assert follow["renders"] == 3 * 5 * 2 and follow["as_taken"]["renders"] == 3 * 2 and "other_drives" not in follow
 
 
 def test_sketch_model_with_z_reports_edges_diversity_and_encoder(weights, tmp_path):

@@ -53,3 +53,26 @@ def mode_seeking_loss(first: torch.Tensor, second: torch.Tensor, *, z_first: tor
     images = (first.float() - second.float()).abs().flatten(1).mean(1)
     latents = (z_first.detach().float() - z_second.detach().float()).abs().flatten(1).mean(1)
     return (1.0 / (images / latents + eps)).mean()
+
+
+def region_colour_loss(
+    render: torch.Tensor, style: torch.Tensor, *, render_labels: torch.Tensor, style_labels: torch.Tensor, size: tuple[int, int] = (32, 40), min_share: float = 0.01
+) -> torch.Tensor:
+    """How far a render's colours are from its style photo's: L1 between the mean colours of each
+    class both pictures show (at least min_share of each), plus L1 between the two whole-picture
+    means. Images N x 3 x H x W in [-1, 1]; labels one-hot N x K x H x W (each its own layout, so a
+    style photo with other streets still sets the sky's, the road's and the whole picture's light).
+    Means are taken at `size`: colour statistics need no detail."""
+    def class_means(image: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        image = F.adaptive_avg_pool2d(image.float(), size).flatten(2)  # N x 3 x P
+        share = F.adaptive_avg_pool2d(labels.float(), size).flatten(2)  # N x K x P, soft class shares
+        mass = share.sum(2)  # N x K
+        means = torch.einsum("nkp,ncp->nkc", share, image) / mass.clamp_min(1e-6)[..., None]
+        return means, mass / share.shape[2]
+
+    ours, our_share = class_means(render, render_labels)
+    theirs, their_share = class_means(style, style_labels)
+    both = ((our_share >= min_share) & (their_share >= min_share)).float()[..., None]
+    per_class = ((ours - theirs.detach()).abs() * both).sum() / (both.sum() * 3).clamp_min(1.0)
+    whole = (render.float().mean((2, 3)) - style.float().mean((2, 3)).detach()).abs().mean()
+    return per_class + whole

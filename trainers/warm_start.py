@@ -3,7 +3,8 @@
 A run's checkpoints live in runs/, which a new session may not have; the shipped model folder in
 weights/ always travels with the code. Warm-starting from it lets a later leg continue what an
 earlier one shipped: the exported roles (G, and E where the family has one) take the stored weights
-(int8 ones dequantized), while discriminators, optimizers and the schedule start afresh.
+(int8 ones dequantized), while discriminators, optimizers and the schedule start afresh. A generator
+grown by blocks that start as the identity (SPADE's fine levels) takes a smaller model's weights too.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def load_exported_weights(networks: dict[str, nn.Module], *, roles: list[str], s
         raise ValueError(f"init_from={source!r} has no weights for {', '.join(missing)} (it has {', '.join(sorted(stored))})")
     for role in roles:
         try:
-            networks[role].load_state_dict(with_spectral_norm(stored[role], target=networks[role]), strict=True)
+            load_growing(networks[role], with_spectral_norm(stored[role], target=networks[role]))
         except RuntimeError as exc:
             first = str(exc).splitlines()[0]
             raise ValueError(
@@ -43,6 +44,19 @@ def load_exported_weights(networks: dict[str, nn.Module], *, roles: list[str], s
                 "warm-start with the settings that model was trained with (its manifest entry lists them)"
             ) from exc
     return roles
+
+
+def load_growing(network: nn.Module, weights: dict[str, torch.Tensor]) -> None:
+    """Load `weights` strictly, except that a network grown from them (its `grown_prefixes`, e.g. a
+    SPADE generator's fine levels) keeps its own start for the blocks the smaller network lacked."""
+    grown = tuple(getattr(network, "grown_prefixes", ()))
+    missing = [k for k in network.state_dict() if k not in weights]
+    if not grown or not missing or any(not k.startswith(grown) for k in missing):
+        network.load_state_dict(weights, strict=True)
+        return
+    unexpected = network.load_state_dict(weights, strict=False).unexpected_keys
+    if unexpected:
+        raise RuntimeError(f"Unexpected key(s) in state_dict: {', '.join(unexpected[:5])}")
 
 
 def with_spectral_norm(weights: dict[str, torch.Tensor], *, target: nn.Module, iterations: int = 100) -> dict[str, torch.Tensor]:

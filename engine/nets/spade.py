@@ -56,9 +56,14 @@ class SPADE(nn.Module):
 
 
 class SPADEResnetBlock(nn.Module):
-    def __init__(self, *, fin: int, fout: int, label_channels: int, hidden: int, param_free_norm: str, spectral: bool) -> None:
+    def __init__(
+        self, *, fin: int, fout: int, label_channels: int, hidden: int, param_free_norm: str, spectral: bool, gated: bool = False
+    ) -> None:
         super().__init__()
         self.learned_shortcut = fin != fout
+        # gated: the residual branch is scaled by a learnt scalar that starts at 0 (ReZero), so a
+        # block added to a trained network starts as the identity (spectral norm forbids zero weights).
+        self.gate = nn.Parameter(torch.zeros(())) if gated else None
         fmiddle = min(fin, fout)
         wrap = nn.utils.spectral_norm if spectral else (lambda m: m)
         self.conv_0 = wrap(nn.Conv2d(fin, fmiddle, 3, padding=1))
@@ -75,7 +80,7 @@ class SPADEResnetBlock(nn.Module):
         x_s = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
         dx = self.conv_0(F.leaky_relu(self.norm_0(x, seg), 0.2))
         dx = self.conv_1(F.leaky_relu(self.norm_1(dx, seg), 0.2))
-        return x_s + dx
+        return x_s + (dx if self.gate is None else self.gate * dx)
 
 
 @register_network("spade")
@@ -93,12 +98,14 @@ class SPADEGenerator(Network):
         base_height: int = 8,  # trunk grid at the training size: training height / 2**layers
         base_width: int = 8,
         hidden: int = 128,  # width of the label MLP inside each SPADE
+        fine_levels: int = 0,  # GANvas: gated ngf-wide blocks after up_3, each doubling the output side
     ) -> None:
         super().__init__()
         if num_upsampling_layers not in UPSAMPLING_LAYERS:
             raise ValueError(f"num_upsampling_layers must be one of {list(UPSAMPLING_LAYERS)}")
         self.label_channels, self.z_dim, self.use_vae = label_channels, z_dim, use_vae
         self.num_upsampling_layers = num_upsampling_layers
+        self.fine_levels = fine_levels
         self.base_height, self.base_width = base_height, base_width
         nf = ngf
         if use_vae:
@@ -117,12 +124,21 @@ class SPADEGenerator(Network):
         if num_upsampling_layers == "most":
             self.up_4 = SPADEResnetBlock(fin=1 * nf, fout=nf // 2, **block)
             final_nc = nf // 2
+        # Coarse to fine (as pix2pixHD grows its generator): each level starts as the identity, so a
+        # trained smaller generator warm-starts the larger one and first renders its picture upsampled.
+        for level in range(fine_levels):
+            setattr(self, f"up_fine_{level}", SPADEResnetBlock(fin=final_nc, fout=final_nc, gated=True, **block))
         self.conv_img = nn.Conv2d(final_nc, 3, 3, padding=1)
         self.up = nn.Upsample(scale_factor=2)
 
     @property
     def size_multiple(self) -> int:
-        return 2 ** UPSAMPLING_LAYERS[self.num_upsampling_layers]
+        return 2 ** (UPSAMPLING_LAYERS[self.num_upsampling_layers] + self.fine_levels)
+
+    @property
+    def grown_prefixes(self) -> tuple[str, ...]:
+        """Weights a warm start from the same generator without its fine levels may lack."""
+        return tuple(f"up_fine_{level}." for level in range(self.fine_levels))
 
     def example_inputs(self, *, batch: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
         """A one-hot map of 16 x 16 blocks of random classes, and a style code."""
@@ -163,6 +179,9 @@ class SPADEGenerator(Network):
         if self.num_upsampling_layers == "most":
             x = self.up(x)
             x = self.up_4(x, seg)
+        for level in range(self.fine_levels):
+            x = self.up(x)
+            x = getattr(self, f"up_fine_{level}")(x, seg)
         x = self.conv_img(F.leaky_relu(x, 2e-1))
         return torch.tanh(x)
 

@@ -25,6 +25,8 @@ from .metrics import centre_and_border_l1, colour_shift, edge_f1, l1, mean_pairw
 from .netio import load_net
 from ..pretrained.efficientnet_lite import WeightsNotInstalled
 from .realism import realism, top1_share
+from .rendering import render_inputs, spread_indices
+from .style_follow import style_follow
 from .segmenter import predict_labels
 
 logger = logging.getLogger(__name__)
@@ -142,17 +144,6 @@ def _to_tensor(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
     return torch.from_numpy(np.asarray(pil, dtype=np.float32).transpose(2, 0, 1).copy())[None] / 127.5 - 1.0
 
 
-def _render(t: engine.Translator, inputs: list[np.ndarray], *, z: torch.Tensor | None = None, direction: str | None = None) -> list[torch.Tensor]:
-    """Model outputs (1 x 3 x h x w in [-1, 1], cropped to the content) for each input."""
-    outs = []
-    for i, image in enumerate(inputs):
-        x, placement = t.prepare(image)
-        zi = None if z is None else z[i : i + 1]
-        y = t.forward_tensor(x, z=zi, direction=direction).cpu()
-        outs.append(y[..., : placement.scaled[1], : placement.scaled[0]])
-    return outs
-
-
 def _paired_metrics(outputs: list[torch.Tensor], targets: list[np.ndarray]) -> tuple[dict, list[torch.Tensor]]:
     reals = [_to_tensor(tg, (o.shape[-1], o.shape[-2])) for o, tg in zip(outputs, targets, strict=True)]
     return {
@@ -200,13 +191,6 @@ def _fcn_scores(segmenter_dir: Path, net: torch.nn.Module, config: dict, t: engi
     return result
 
 
-def spread_indices(total: int, n: int) -> list[int]:
-    """n indices spread evenly over range(total): held-out sets such as CamVid's are consecutive video
-    frames, whose first n show one street."""
-    n = min(n, total)
-    return sorted({round(i * (total - 1) / max(n - 1, 1)) for i in range(n)})
-
-
 def _style_metrics(net: torch.nn.Module, config: dict, t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     """Each shipped style preset on the same label maps: the layout should survive every style
     (FCN pixel accuracy per preset) while colour and light change (spread of the mean colour)."""
@@ -214,7 +198,7 @@ def _style_metrics(net: torch.nn.Module, config: dict, t: engine.Translator, dat
     ids = [data.inputs[i] for i in spread_indices(len(data.inputs), n_inputs)]
     accuracies, mean_colours = [], []
     for preset in presets:
-        outs = _render(t, ids, z=preset[None].expand(len(ids), -1))
+        outs = render_inputs(t, ids, z=preset[None].expand(len(ids), -1))
         accuracies.append(_scores(t, *_segment(net, config, ids, outs))["pixel_accuracy"])
         mean_colours.append(torch.stack([o[0].mean((1, 2)) for o in outs]))  # n x 3, in [-1, 1]
     spread = torch.stack(mean_colours).std(0, unbiased=False).mean()  # across presets, per image and channel
@@ -256,15 +240,15 @@ def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     if t.contract.encoder:
         encoded = torch.stack([t.encode(tg) for tg in data.targets[:n_inputs]])
         random = t.random_z(7, n=len(inputs))
-        with_e, _ = _paired_metrics(_render(t, inputs, z=encoded), data.targets[:n_inputs])
-        with_r, _ = _paired_metrics(_render(t, inputs, z=random), data.targets[:n_inputs])
+        with_e, _ = _paired_metrics(render_inputs(t, inputs, z=encoded), data.targets[:n_inputs])
+        with_r, _ = _paired_metrics(render_inputs(t, inputs, z=random), data.targets[:n_inputs])
         result.update({"l1_encoded_z": with_e["l1"], "l1_random_z": with_r["l1"]})
     return result
 
 
 def _direction_metrics(t: engine.Translator, photos: list[np.ndarray], *, direction: str, back: str) -> tuple[dict, list[torch.Tensor]]:
     """Translate `photos` one way, then back: cycle L1 to the photo, and the colour shift of the way there."""
-    fakes = _render(t, photos, direction=direction)
+    fakes = render_inputs(t, photos, direction=direction)
     reals = [_to_tensor(p, (f.shape[-1], f.shape[-2])) for p, f in zip(photos, fakes, strict=True)]
     backs = [t.forward_tensor(t.prepare(_uint8(f))[0], direction=back).cpu()[..., : f.shape[-2], : f.shape[-1]] for f in fakes]
     return {
@@ -351,7 +335,7 @@ def evaluate(
         metrics, fakes, fakes_a, reals = _cyclegan_metrics(t, data_set, judge, imagenet_class)
     else:
         z = t.random_z(0, n=len(data_set.inputs)) if t.nz else None
-        fakes = _render(t, data_set.inputs, z=z)
+        fakes = render_inputs(t, data_set.inputs, z=z)
         metrics, reals = _paired_metrics(fakes, data_set.targets)
         if t.contract.kind == "labels":
             if segmenter is None:
@@ -361,6 +345,8 @@ def evaluate(
                 metrics["fcn"] = _fcn_scores(segmenter, net, config, t, data_set.inputs, fakes, reals)
                 if "style_presets" in t.extras:
                     metrics["styles"] = _style_metrics(net, config, t, data_set, min(STYLE_INPUTS, len(data_set.inputs)))
+            if t.contract.encoder:
+                metrics["style_follow"] = style_follow(t, data_set.inputs, data_set.targets, other_photos=data_set.reference)
         if t.contract.kind == "sketch":
             metrics["edge_f1"] = float(np.mean([
                 edge_f1(np.asarray(Image.fromarray(s).resize((o.shape[-1], o.shape[-2]), Image.NEAREST)), photo_to_sketch(_uint8(o), line_width=line_width))

@@ -18,6 +18,11 @@ their bias (trainers/discriminators.py), the original's padding 2 and no bias ch
 grid by a pixel, not the model. An addition, off by default: lambda_swap > 0 also renders each
 label map in the next photo's style and lets D judge it (G's hinge term times lambda_swap, half of
 D's fake term), since the app puts any look on any layout and the paired losses never show G that.
+Two more, off by default, for a style photo that sets the look: lambda_colour times the colour
+statistics distance (trainers.losses.region_colour_loss: per shared class and whole picture) between
+each render and its style photo, the encoded render and the swapped one; style_jitter, the share of
+training photos shown in another light (trainers/data/look_jitter.py). And fine_levels grows G by
+gated full-resolution blocks, warm-started from a smaller model (coarse to fine).
 
 Shipping: spectral norm is folded into plain weights (the engine runs plain convs), and the
 export carries style controls computed from every training photo's code (see `style_controls`).
@@ -38,15 +43,15 @@ from engine.nets.spade import UPSAMPLING_LAYERS
 
 from ..settings import TrainConfig
 from ..data.augment import to_model_range
+from ..data.look_jitter import jitter_looks
 from ..dataset import crop_width, load_training_set
 from ..discriminators import MultiscaleDiscriminator
-from ..losses import feature_matching_loss, kl_divergence, multiscale_gan_loss, reparameterize
+from ..losses import feature_matching_loss, kl_divergence, multiscale_gan_loss, region_colour_loss, reparameterize
 from .base import FamilyTrainer, init_weights, loss_values, set_requires_grad
 
 logger = logging.getLogger(__name__)
 
-UPSAMPLING = "normal"  # 5 upsamplings: the trunk starts at 1/32 of the training size
-GRID = 2 ** UPSAMPLING_LAYERS[UPSAMPLING]
+UPSAMPLING = "normal"  # 5 upsamplings (plus fine_levels): the trunk starts at 1/32 (1/64, ...) of the training size
 BETAS = (0.0, 0.999)
 
 
@@ -89,6 +94,10 @@ class SPADEConfig(TrainConfig):
     style_components: int = 8  # principal style directions shipped for sliders
     style_presets: int = 6  # cluster centres of training styles shipped as presets
     lambda_swap: float = 0.0  # >0: also render each label map in another photo's style, judged by D (needs batch >= 2)
+    lambda_colour: float = 0.0  # >0: renders take their style photo's colours (per shared class and overall)
+    style_jitter: float = 0.0  # share of training photos shown in another light (brightness, saturation, tint)
+    fine_levels: int = 0  # G's gated full-resolution blocks after up_3, each doubling the output side
+    encoder_size: int = 0  # E's input square, px; 0: the crop's power of two up to 256 (the original's 256)
 
     family: typing.ClassVar[str] = "spade"
 
@@ -102,15 +111,17 @@ class SPADETrainer(FamilyTrainer):
         if cfg.input_kind != "labels":
             raise ValueError(f"SPADE draws photos from label maps: input_kind must be 'labels', got {cfg.input_kind!r}")
         height, width = cfg.crop_size, crop_width(cfg)
-        if height % GRID or width % GRID:
-            raise ValueError(f"SPADE needs crops whose sides are multiples of {GRID}; crop_size x aspect gives {height}x{width}")
+        grid = 2 ** (UPSAMPLING_LAYERS[UPSAMPLING] + cfg.fine_levels)
+        if height % grid or width % grid:
+            raise ValueError(f"SPADE needs crops whose sides are multiples of {grid}; crop_size x aspect gives {height}x{width}")
         n_classes = self.input_channels()
         self.G = init_weights(SPADEGenerator(
             label_channels=n_classes, ngf=cfg.ngf, z_dim=cfg.z_dim, num_upsampling_layers=UPSAMPLING, use_vae=True,
-            spectral_norm=True, param_free_norm=cfg.param_free_norm, hidden=cfg.label_hidden, base_height=height // GRID, base_width=width // GRID,
+            spectral_norm=True, param_free_norm=cfg.param_free_norm, hidden=cfg.label_hidden, base_height=height // grid, base_width=width // grid,
+            fine_levels=cfg.fine_levels,
         ), kind="xavier").to(device)
         self.E = init_weights(ConvStyleEncoder(
-            in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=encoder_input_size(height), spectral_norm=True, norm="instance"
+            in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=cfg.encoder_size or encoder_input_size(height), spectral_norm=True, norm="instance"
         ), kind="xavier").to(device)
         # SPADE's n_layers_D counts the strided convs plus the stride-1 one (4: three middle layers);
         # PatchDiscriminator's n_layers counts the middle layers, like pix2pix's.
@@ -131,6 +142,7 @@ class SPADETrainer(FamilyTrainer):
         if cfg.projected_d == "only":
             raise ValueError("SPADE's feature-matching loss needs its own discriminator: use projected_d = 'beside'")
         self.pretrained = self.add_pretrained_terms(lr=cfg.lr_d)
+        self.look_generator = torch.Generator().manual_seed(cfg.seed + 7)
 
     def _discriminate(self, seg: torch.Tensor, fake: torch.Tensor, real: torch.Tensor) -> tuple[list, list]:
         """D on fake and real pairs in one batch (as the original), split back into (fake, real)."""
@@ -157,6 +169,8 @@ class SPADETrainer(FamilyTrainer):
         cfg = self.cfg
         seg = self.encode_input(batch["input"], generator=None, training=True)
         real = batch["target"].float() / 127.5 - 1.0
+        if cfg.style_jitter:
+            real = jitter_looks(real, probability=cfg.style_jitter, generator=self.look_generator)
         # G and E: fool D, match its features, stay near the prior, (look like the photo to VGG).
         set_requires_grad([self.D], False)
         self.optimizers["G"].zero_grad(set_to_none=True)
@@ -168,11 +182,21 @@ class SPADETrainer(FamilyTrainer):
             kl = kl_divergence(mu, logvar)
             loss_g = gan + cfg.lambda_feat * feat + cfg.lambda_kl * kl
             losses = {"G_gan": gan, "G_feat": feat, "KL": kl}
+            if cfg.lambda_colour:
+                colour = region_colour_loss(fake, real, render_labels=seg, style_labels=seg)
+                loss_g = loss_g + cfg.lambda_colour * colour
+                losses["G_colour"] = colour
             if cfg.lambda_swap:
-                pred_swap = self._judge(seg, self._render_swapped(seg, mu))
+                swapped = self._render_swapped(seg, mu)
+                pred_swap = self._judge(seg, swapped)
                 swap = multiscale_gan_loss(pred_swap, real=True, mode="hinge", for_discriminator=False)
                 loss_g = loss_g + cfg.lambda_swap * swap
                 losses["G_swap"] = swap
+                if cfg.lambda_colour:
+                    # The style photo of each swapped render is the previous one in the batch.
+                    colour_swap = region_colour_loss(swapped, real.roll(1, 0), render_labels=seg, style_labels=seg.roll(1, 0))
+                    loss_g = loss_g + cfg.lambda_colour * colour_swap
+                    losses["G_colour_swap"] = colour_swap
             if self.vgg_loss is not None:
                 vgg = self.vgg_loss(fake, real)
                 loss_g = loss_g + cfg.lambda_vgg * vgg
@@ -217,6 +241,13 @@ class SPADETrainer(FamilyTrainer):
         self.G.train()
         self.E.train()
         return [self.preview_input(batch["input"]), encoded, random, real]
+
+    def extra_state(self) -> dict:
+        return {"look_generator": self.look_generator.get_state()}
+
+    def load_extra_state(self, state: dict) -> None:
+        if "look_generator" in state:
+            self.look_generator.set_state(state["look_generator"])
 
     def contract_extras(self) -> dict:
         return {"nz": self.cfg.z_dim, "style": True, "encoder": True}
