@@ -46,7 +46,7 @@ class LayoutKind:
 
 LAYOUTS = {
     "facade": LayoutKind("facades", FACADE_CLASSES, facade_layout),  # 256 x 256
-    "street": LayoutKind("streets", STREET_CLASSES, street_layout),  # 256 x 192, CamVid's 4:3
+    "street": LayoutKind("streets", STREET_CLASSES, street_layout),  # 320 x 240, CamVid's 4:3
 }
 
 

@@ -24,7 +24,7 @@ from .style_words import described_space
 from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_labels, preset_vector, slider_labels, steer, style_space
 from .uploads import load_upload
 
-STREET_CANVAS = (256, 192)  # CamVid's 4:3 at the model's native 256 px long side
+STREET_CANVAS = (320, 240)  # CamVid's 4:3 at the model's native 320 px long side
 
 
 def space_of(model) -> StyleSpace:

@@ -42,7 +42,7 @@ def main(out: Path = HERE) -> list[Path]:
     for seed in LAYOUT_SEEDS:
         for kind, ids, classes, palette in (
             ("facade", facade_layout(seed), FACADE_CLASSES, DEFAULT_FACADE_PALETTE),
-            ("street", street_layout(seed, size=(256, 192)), STREET_CLASSES, DEFAULT_STREET_PALETTE),
+            ("street", street_layout(seed, size=(320, 240)), STREET_CLASSES, DEFAULT_STREET_PALETTE),
         ):
             base = out / f"{kind}s" / f"{kind}_{seed}"
             Image.fromarray(colorize(ids, classes, palette)).save(f"{base}.png", optimize=True)

@@ -19,6 +19,7 @@ import engine
 from app import canvas as cv
 from app.drawings.palettes import display_palette, palette_of
 from app.models import FACADE, SKETCH, STREET
+from app.street_handlers import STREET_CANVAS
 from app.web_serving import page_spec
 from engine.geometry import plan_placement
 
@@ -87,7 +88,7 @@ def test_a_sketch_canvas_becomes_the_servers_tensor(models):
     np.testing.assert_array_equal(js_input(rgba, spec), want.numpy())
 
 
-@pytest.mark.parametrize("name, size", [(FACADE, (256, 256)), (STREET, (256, 192))])
+@pytest.mark.parametrize("name, size", [(FACADE, (256, 256)), (STREET, STREET_CANVAS)])
 def test_a_label_canvas_becomes_the_servers_tensor(models, name, size):
     spec = page_spec(name)
     shown = [rgb for _, rgb in display_palette(palette_of(models[name].contract, []))]

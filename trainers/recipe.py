@@ -75,7 +75,7 @@ class Recipe:
         return index
 
 
-def _leg(raw: dict, index: int, path: Path) -> Leg:
+def _leg(raw: dict, index: int, path: Path, *, resumable: tuple[str, ...]) -> Leg:
     name = str(raw.get("name", f"leg{index + 1}"))
     start = str(raw.get("start", "scratch" if index == 0 else "warm"))
     why = str(raw.get("why", ""))
@@ -87,9 +87,9 @@ def _leg(raw: dict, index: int, path: Path) -> Leg:
     if "max_steps" not in raw:
         raise ValueError(f"{path}: leg {name!r} needs max_steps (how long its run trains)")
     if start == "continue":
-        fixed = sorted(set(raw) - set(RESUME_SETTINGS))
+        fixed = sorted(set(raw) - set(resumable))
         if fixed:
-            raise ValueError(f"{path}: leg {name!r} continues a run, which may change only {', '.join(RESUME_SETTINGS)} (not {', '.join(fixed)})")
+            raise ValueError(f"{path}: leg {name!r} continues a run, which may change only {', '.join(resumable)} (not {', '.join(fixed)})")
     if "init_from" in raw:
         raise ValueError(f"{path}: leg {name!r} sets init_from; a warm leg starts from the previous leg's export")
     return Leg(name=name, start=start, settings=raw, why=why)
@@ -104,7 +104,8 @@ def read_recipe(path: Path) -> Recipe:
     if not family:
         raise ValueError(f"{path}: a recipe names its family (family = \"pix2pix\", ...)")
     raw_legs = sections.get("legs") or [{"name": "main", "max_steps": values.get("max_steps", 0)}]
-    legs = tuple(_leg(raw, i, path) for i, raw in enumerate(raw_legs))
+    resumable = RESUME_SETTINGS + config_class(family).changeable_on_resume  # what `train --resume --set` may change
+    legs = tuple(_leg(raw, i, path, resumable=resumable) for i, raw in enumerate(raw_legs))
     if len({leg.name for leg in legs}) != len(legs):
         raise ValueError(f"{path}: leg names must differ (each is a run directory)")
     recipe = Recipe(

@@ -88,7 +88,10 @@ def leg_overrides(recipe: Recipe, index: int, *, scale: str, data: str | None, t
         known = {f.name for f in fields(cfg)}
         out.update({k: v for k, v in TINY.items() if k in known})
         aspect = float(getattr(cfg, "aspect", 1.0))
-        crop = next(c for c in range(TINY["crop_size"], 1024, 32) if (c * aspect) % 32 == 0)  # SPADE: both sides on its grid
+        # SPADE: both sides on its grid, which each fine level doubles (and the crop with it, so a
+        # grown leg's start grid is the previous leg's, as at full size).
+        grown = 2 ** int(getattr(cfg, "fine_levels", 0))
+        crop = grown * next(c for c in range(TINY["crop_size"], 1024, 32) if (c * aspect) % 32 == 0)
         out.update(crop_size=crop, load_size=crop + crop // 8)
         first = recipe.run_of(index)
         end = TINY_STEPS * (index - first + 1)  # a continued run goes on from its earlier legs' steps

@@ -100,6 +100,7 @@ class SPADEConfig(TrainConfig):
     encoder_size: int = 0  # E's input square, px; 0: the crop's power of two up to 256 (the original's 256)
 
     family: typing.ClassVar[str] = "spade"
+    changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ("lambda_colour",)  # a loss weight: nothing in the state depends on it
 
 
 class SPADETrainer(FamilyTrainer):
