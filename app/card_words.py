@@ -23,6 +23,11 @@ LESS_THAN_BLURRED = "less photographic than a slightly blurred photo"
 
 def realism_judgement(kid: float, real: float, blurred: float) -> str:
     """"closer to real photos than a slightly blurred photo is (score 62; real photos 0, blurred 144)"."""
+    if kid < real:
+        # Below real held-out photos (whose reference set is another day or place, so they do not
+        # score 0): the measure has run out, which is not the same as "photographic".
+        return (f"beyond what this measure can tell: its pictures score {fixed(kid, 0)}, real photos {fixed(real, 0)} and "
+                f"slightly blurred ones {fixed(blurred, 0)} (lower is better), so judge them by eye")
     position = (kid - real) / max(blurred - real, 1e-9)
     words = next((w for limit, w in REALISM_WORDS if position <= limit), LESS_THAN_BLURRED)
     return f"{words} (score {fixed(kid, 0)}, where real photos score {fixed(max(real, 0.0), 0)} and slightly blurred ones {fixed(blurred, 0)}; lower is better)"

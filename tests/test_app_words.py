@@ -316,6 +316,9 @@ def test_model_card_says_what_renders_with_the_int8_check_and_its_reference_rows
 # ----- model cards in plain words ----------------------------------------------------------------
 def test_realism_is_judged_against_real_and_blurred_photos() -> None:
     assert realism_judgement(0.0, -0.05, 144.0).startswith("as photographic as real photos")
+    # Below the real photos' own score (a reference set of another place): no claim of "photographic".
+    beyond = realism_judgement(57.7, 65.0, 363.5)
+    assert beyond.startswith("beyond what this measure can tell") and "photographic" not in beyond and "65" in beyond
     assert realism_judgement(20.0, 0.0, 144.0).startswith("much closer to real photos than a slightly blurred photo is")
     assert realism_judgement(61.8, -0.05, 144.1).startswith("closer to real photos than a slightly blurred photo is, though still far")
     assert realism_judgement(130.0, 0.0, 144.0).startswith("only a little closer")
