@@ -73,7 +73,7 @@ def image_stats(pixels: np.ndarray) -> dict[str, float]:
     p = np.asarray(pixels, dtype=np.float32).reshape(-1, 3)
     if not len(p):
         return dict.fromkeys(WORDS, 0.0)
-    luma = p @ np.array([0.299, 0.587, 0.114], np.float32)
+    luma = p @ np.array(engine.LUMA_WEIGHTS, np.float32)
     top, bottom = p.max(1), p.min(1)
     saturation = np.where(top > 1e-3, (top - bottom) / np.maximum(top, 1e-3), 0.0)
     return {

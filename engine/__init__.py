@@ -13,7 +13,7 @@ from __future__ import annotations
 from .contract import InputContract, PaletteEntry
 from .device import random_latent
 from .errors import ModelError, ModelNotFound
-from .images import MAX_PIXELS, MIN_SIDE, SOURCE_SIZE_KEY, load_image
+from .images import LUMA_WEIGHTS, MAX_PIXELS, MIN_SIDE, SOURCE_SIZE_KEY, load_image
 from .labels import image_to_class_ids
 from .loading import how_to_get, list_models, load, load_folder, save_model
 from .manifest import MANIFEST_FILE, ModelCard, upsert_entry, weights_dir
@@ -45,6 +45,7 @@ __all__ = [
     "load_image",
     "MAX_PIXELS",
     "MIN_SIDE",
+    "LUMA_WEIGHTS",
     "SOURCE_SIZE_KEY",
     "photo_to_sketch",
     "random_latent",

@@ -21,6 +21,7 @@ MAX_PIXELS = 250_000_000  # a 200 MP phone photo fits; bigger inputs are refused
 SOURCE_SIZE_KEY = "ganvas_source_size"  # info key: the size a scaled-down image was read from
 _ORIENTATION = 0x0112  # EXIF: values 5-8 turn the picture a quarter
 MIN_SIDE = 32  # a picture needs this many pixels a side for a model to make anything of it
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # Rec. 601: brightness from R, G, B (any common scale)
 # Pillow warns above its cap and refuses twice it as a decompression bomb: ours is the cap, so
 # every accepted size opens, and the bomb guard still stands, past twice our cap.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import torch
 
+from engine import LUMA_WEIGHTS
+
 GAMMA_RANGE = 0.6  # log-gamma drawn from +-this: gamma 0.55 (brighter) to 1.8 (darker)
 SATURATION_RANGE = 0.5  # log-factor: 0.6x to 1.65x
 TINT_RANGE = 0.15  # log-gain per channel: a warm or cool cast of up to ~16%
-LUMA = (0.299, 0.587, 0.114)
 
 
 def jitter_looks(photos: torch.Tensor, *, probability: float, generator: torch.Generator) -> torch.Tensor:
@@ -21,7 +22,7 @@ def jitter_looks(photos: torch.Tensor, *, probability: float, generator: torch.G
     chosen = (torch.rand(n, generator=generator) < probability).to(photos.device)
     gamma, saturation, tint = draw(n, 1, 1, 1, spread=GAMMA_RANGE), draw(n, 1, 1, 1, spread=SATURATION_RANGE), draw(n, 3, 1, 1, spread=TINT_RANGE)
     x = ((photos.float() + 1) / 2).clamp(0, 1).pow(gamma)
-    luma = (x * torch.tensor(LUMA, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    luma = (x * torch.tensor(LUMA_WEIGHTS, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
     x = (luma + saturation * (x - luma)) * tint
     jittered = x.clamp(0, 1) * 2 - 1
     return torch.where(chosen.view(n, 1, 1, 1), jittered.to(photos.dtype), photos)

@@ -12,7 +12,7 @@ import engine
 
 from .rendering import render_inputs, spread_indices
 
-LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601 weights on RGB in [0, 1]
+LUMA = np.array(engine.LUMA_WEIGHTS)
 STYLE_PHOTOS = 12
 MAPS_PER_STYLE = 2
 # The lights each held-out style photo is shown in: (gamma, R G B gains). Darker and brighter span
