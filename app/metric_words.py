@@ -133,6 +133,10 @@ def style_follow_line(s: dict) -> str:
     if "renders" in s:
         looks = f" in {len(s['looks'])} lights" if s.get("looks") else ""
         text += f" ({number(s['renders'])} renders: held-out photos{looks}, each on other streets' maps)"
+    if isinstance(s.get("ceiling"), dict):
+        c = s["ceiling"]
+        text += (f"; those streets' own photos in the same lights, a perfect render, score r = {fixed(c['luma_r'], 2)}, "
+                 f"off by {fixed(c['luma_gap'], 3)}")
     return text
 
 

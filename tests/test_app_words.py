@@ -143,6 +143,8 @@ def test_style_follow_in_words():
     assert line == ("follows a style photo's light: brightness r = 0.93, colour r = 0.91 (1 = always, 0 = not at all), off by 0.031 "
                     "in mean brightness (0–1 scale); with a random look instead of the photo's, r = −0.04 (120 renders: held-out "
                     "photos in 5 lights, each on other streets' maps)")
+    (line,) = metric_lines({"style_follow": {**follow, "ceiling": {"luma_r": 0.8995, "rgb_r": 0.91, "luma_gap": 0.0393}}})
+    assert line.endswith("other streets' maps); those streets' own photos in the same lights, a perfect render, score r = 0.90, off by 0.039")
 
 
 def test_two_way_models_and_training_time_in_words():

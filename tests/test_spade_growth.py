@@ -1,5 +1,6 @@
 """SPADE grown coarse to fine: a generator with fine levels starts, from a smaller trained one, as
-that generator's picture upsampled, and a training run warm-starts it with the style terms on."""
+that generator's picture upsampled, and a training run warm-starts it (and an encoder grown by its
+colour path) with the style terms on."""
 from __future__ import annotations
 
 import pytest
@@ -74,14 +75,20 @@ def test_a_run_grows_a_trained_model_and_trains_it_with_the_style_terms(tmp_path
 
     def step(self, batch):
         if not first:
-            first.update(self.export_networks()["G"].state_dict())
+            exported = self.export_networks()
+            first.update(exported["G"].state_dict())
+            first["E.colour_to_code"] = exported["E"].colour_to_code.detach().clone()
         return original(self, batch)
 
     monkeypatch.setattr(TRAINERS["spade"], "train_step", step)
     cfg = tiny("spade", data, max_steps=2, batch_size=2, load_size=64, crop_size=64, fine_levels=1, encoder_size=32,
-               lambda_swap=1.0, lambda_colour=10.0, style_jitter=0.5, init_from=str(folder))
+               lambda_swap=1.0, lambda_colour=10.0, style_jitter=0.5, encoder_colour_grid=2, init_from=str(folder))
     train(cfg, run_dir=tmp_path / "grown")
     assert float(first["up_fine_0.gate"]) == 0.0
+    assert first["E.colour_to_code"].abs().sum() == 0, "E's colour path must start at zero"
+    export_run(tmp_path / "grown", name="spade.tiny", out=tmp_path / "grown-model", manifest=False, averaged=False)
+    trained = split_by_role(read_tensors(tmp_path / "grown-model"))[0]["E"]["colour_to_code"]
+    assert trained.abs().sum() > 0, "the colour term must train E's colour path"
     torch.testing.assert_close(first["conv_img.weight"], stored["conv_img.weight"], rtol=1e-3, atol=1e-5)
     losses = read_losses(tmp_path / "grown")
     assert {"G_colour", "G_colour_swap"} <= set(losses[-1]) and all(v == v for v in losses[-1].values())

@@ -55,6 +55,21 @@ def test_a_render_in_its_photos_colours_follows_it_and_random_codes_do_not():
     assert np.ptp(result["photo_luma_range"]) > np.ptp(result["as_taken"]["photo_luma_range"])
 
 
+def test_the_ceiling_is_what_a_perfect_renderer_scores_on_other_streets():
+    maps, photos = _street(20)
+    result = style_follow(ColourFromCode(follows=True), maps, photos, other_photos=photos[:6], n_photos=10, maps_per_style=2)
+    for figures in (result, result["as_taken"]):
+        # Each map's own photo (in the style photo's light) is another colour than the style photo:
+        # a renderer copying the style photo's colour scores 1 against the style photo, and exactly
+        # the ceiling's figures against the maps' own photos (the same pairs, the other way round).
+        ceiling, against = figures["ceiling"], figures["against_own_photo"]
+        assert ceiling["luma_gap"] > 0.02 and ceiling["luma_r"] < 0.999
+        assert against["luma_r"] == pytest.approx(ceiling["luma_r"]) and against["luma_gap"] == pytest.approx(ceiling["luma_gap"])
+    # Relit, the maps' own photos take the same light as their style photo: the ceiling's r rises.
+    assert result["ceiling"]["luma_r"] > result["as_taken"]["ceiling"]["luma_r"]
+    assert "ceiling" not in result["other_drives"]  # their maps are not in the set
+
+
 def test_a_model_deaf_to_the_photo_scores_no_correlation():
     maps, photos = _street(20)
     result = style_follow(ColourFromCode(follows=False), maps, photos, n_photos=10, maps_per_style=2)

@@ -3,7 +3,10 @@
 - `ResnetEncoder`: BicycleGAN's E (E_ResNet): a strided conv, residual blocks with average-pool
   downsampling, global average pool, two linear heads.
 - `ConvStyleEncoder`: SPADE's style encoder (ConvEncoder): stride-2 3x3 convs down to 4x4, two
-  linear heads; the input is resized to `input_size` first, as in the original.
+  linear heads; the input is resized to `input_size` first, as in the original. GANvas may add a
+  colour path (`colour_grid`): instance norm after every conv hides a photo's exposure from the
+  conv path (a uniform gain cancels exactly), so the photo's mean colours on a coarse grid and its
+  per-channel spread reach the code's mean through a linear map that starts at zero.
 """
 from __future__ import annotations
 
@@ -67,6 +70,9 @@ class ResnetEncoder(Network):
         return self.fc(h), self.fcVar(h)
 
 
+COLOUR_PATH_GAIN = 10.0  # ConvStyleEncoder's colour path: its weights' scale, so it learns ~10x faster
+
+
 def _maybe_spectral(conv: nn.Module, spectral: bool) -> nn.Module:
     # The original (weight_orig / weight_u / weight_v) form, so released checkpoints load as they are.
     return nn.utils.spectral_norm(conv) if spectral else conv
@@ -83,6 +89,7 @@ class ConvStyleEncoder(Network):
         input_size: int = 256,  # images are resized to this square before encoding
         spectral_norm: bool = True,
         norm: str = "instance",
+        colour_grid: int = 0,  # GANvas: >0 adds the colour path, mean colours on this grid x grid (0: the original)
     ) -> None:
         super().__init__()
         n_layers = int(math.log2(input_size)) - 2  # down to 4 x 4
@@ -98,6 +105,24 @@ class ConvStyleEncoder(Network):
         self.fc_mu = nn.Linear(widths[-1] * 16, z_dim)
         self.fc_var = nn.Linear(widths[-1] * 16, z_dim)
         self.actvn = nn.LeakyReLU(0.2, inplace=False)
+        self.colour_grid = colour_grid
+        if colour_grid:
+            # A plain parameter, not nn.Linear: weight initialisers leave it at zero, so an encoder
+            # grown by this path first gives exactly the codes it gave before. It is used times
+            # COLOUR_PATH_GAIN: Adam moves every weight by about the learning rate a step, which
+            # left an unscaled path near zero after 400 steps (its weights at most 0.0035).
+            self.colour_to_code = nn.Parameter(torch.zeros(z_dim, in_channels * (colour_grid**2 + 1)))
+
+    @property
+    def grown_prefixes(self) -> tuple[str, ...]:
+        """Parameters an encoder without the colour path lacks (they start at zero: trainers.warm_start)."""
+        return ("colour_to_code",) if self.colour_grid else ()
+
+    def colour_statistics(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C x H x W in [-1, 1] -> N x C(grid^2 + 1): mean colours on the grid, then each channel's spread."""
+        means = F.adaptive_avg_pool2d(x, self.colour_grid).flatten(1)
+        spread = x.flatten(2).std(2)
+        return torch.cat([means, spread], 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         check_image_batch(x, channels=self.in_channels, multiple=1)
@@ -107,7 +132,10 @@ class ConvStyleEncoder(Network):
         for i in range(2, self.n_layers + 1):
             h = getattr(self, f"layer{i}")(self.actvn(h))
         h = self.actvn(h).flatten(1)
-        return self.fc_mu(h), self.fc_var(h)
+        mu = self.fc_mu(h)
+        if self.colour_grid:
+            mu = mu + COLOUR_PATH_GAIN * (self.colour_statistics(x) @ self.colour_to_code.t())
+        return mu, self.fc_var(h)
 
 # ----- the official layouts this network mirrors (engine/nets/official.py) -----
 

@@ -21,7 +21,8 @@ D's fake term), since the app puts any look on any layout and the paired losses 
 Two more, off by default, for a style photo that sets the look: lambda_colour times the colour
 statistics distance (trainers.losses.region_colour_loss: per shared class and whole picture) between
 each render and its style photo, the encoded render and the swapped one; style_jitter, the share of
-training photos shown in another light (trainers/data/look_jitter.py). And fine_levels grows G by
+training photos shown in another light (trainers/data/look_jitter.py); encoder_colour_grid, E's colour
+path (engine.nets.encoders), since its instance norms hide a photo's exposure. And fine_levels grows G by
 gated full-resolution blocks, warm-started from a smaller model (coarse to fine).
 
 Shipping: spectral norm is folded into plain weights (the engine runs plain convs), and the
@@ -98,6 +99,7 @@ class SPADEConfig(TrainConfig):
     style_jitter: float = 0.0  # share of training photos shown in another light (brightness, saturation, tint)
     fine_levels: int = 0  # G's gated full-resolution blocks after up_3, each doubling the output side
     encoder_size: int = 0  # E's input square, px; 0: the crop's power of two up to 256 (the original's 256)
+    encoder_colour_grid: int = 0  # >0: E also reads the photo's mean colours on this grid (engine.nets.encoders)
 
     family: typing.ClassVar[str] = "spade"
     changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ("lambda_colour",)  # a loss weight: nothing in the state depends on it
@@ -122,7 +124,8 @@ class SPADETrainer(FamilyTrainer):
             fine_levels=cfg.fine_levels,
         ), kind="xavier").to(device)
         self.E = init_weights(ConvStyleEncoder(
-            in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=cfg.encoder_size or encoder_input_size(height), spectral_norm=True, norm="instance"
+            in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=cfg.encoder_size or encoder_input_size(height), spectral_norm=True, norm="instance",
+            colour_grid=cfg.encoder_colour_grid,
         ), kind="xavier").to(device)
         # SPADE's n_layers_D counts the strided convs plus the stride-1 one (4: three middle layers);
         # PatchDiscriminator's n_layers counts the middle layers, like pix2pix's.
