@@ -124,6 +124,13 @@ def _styles_line(s: dict) -> str:
     return "style presets: " + "; ".join(parts) + (f" (on {number(s['n'])} layouts)" if "n" in s else "")
 
 
+def subject_colour_line(s: dict) -> str:
+    """How far the subject's colour moves between samples (trainers/evaluation/subject_colour.py)."""
+    return (f"the subject's colour between variations: {fixed(s['delta_e'], 1)} apart (CIELAB ΔE; 2.3 is just noticeable), "
+            f"hues {fixed(s['hue_spread_deg'], 0)}° apart; between different real photos {fixed(s['real_delta_e'], 1)} "
+            f"and {fixed(s['real_hue_spread_deg'], 0)}°")
+
+
 def style_follow_line(s: dict) -> str:
     """How closely renders take their style photo's light and colour (trainers/evaluation/style_follow.py)."""
     text = (f"follows a style photo's light: brightness r = {fixed(s['luma_r'], 2)}, colour r = {fixed(s['rgb_r'], 2)} "
@@ -200,6 +207,8 @@ def metric_lines(metrics: dict, *, directions: dict[str, str] | None = None) -> 
         centre, border = m.pop("diversity_centre"), m.pop("diversity_border")
         lines.append(f"where the variety goes: L1 {number(centre)} in the middle of the picture (the subject), {number(border)} "
                      "at its border (the background); a look should change the subject more than the background")
+    if isinstance(m.get("subject_colour"), dict):
+        lines.append(subject_colour_line(m.pop("subject_colour")))
     if "l1_encoded_z" in m:
         e, r = m.pop("l1_encoded_z"), m.pop("l1_random_z", None)
         lines.append(f"copying a photo's look (style encoder): L1 {number(e)} from that photo" + (f", {number(r)} with a random look" if r is not None else ""))

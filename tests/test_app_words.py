@@ -147,6 +147,12 @@ def test_style_follow_in_words():
     assert line.endswith("other streets' maps); those streets' own photos in the same lights, a perfect render, score r = 0.90, off by 0.039")
 
 
+def test_subject_colour_in_words():
+    (line,) = metric_lines({"subject_colour": {"samples": 8, "delta_e": 6.04, "hue_spread_deg": 21.6, "real_delta_e": 24.9, "real_hue_spread_deg": 48.2}})
+    assert line == ("the subject's colour between variations: 6.0 apart (CIELAB ΔE; 2.3 is just noticeable), hues 22° apart; "
+                    "between different real photos 24.9 and 48°")
+
+
 def test_two_way_models_and_training_time_in_words():
     row = {"kid_lite1_x1000": 12.5, "real_vs_real": 2.0, "real_blurred": 40.0}
     lines = metric_lines({"realism": {"AtoB": row, "BtoA": dict(row, kid_lite1_x1000=30.0)},

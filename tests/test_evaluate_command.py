@@ -115,6 +115,7 @@ def test_a_style_encoder_gets_the_style_follow_figures(weights, tmp_path):
     follow = evaluate("spade.tiny", data=tmp_path / "data")["metrics"]["style_follow"]
     assert -1 <= follow["luma_r"] <= 1 and -1 <= follow["rgb_r"] <= 1 and 0 <= follow["luma_gap"] <= 1
     assert follow["renders"] == 3 * 5 * 2 and follow["as_taken"]["renders"] == 3 * 2 and "other_drives" not in follow
+    assert 0 <= follow["ceiling"]["luma_gap"] <= 1 and 0 <= follow["against_own_photo"]["luma_gap"] <= 1
 
 
 def test_sketch_model_with_z_reports_edges_diversity_and_encoder(weights, tmp_path):
@@ -135,6 +136,9 @@ def test_sketch_model_with_z_reports_edges_diversity_and_encoder(weights, tmp_pa
     assert 0 <= m["edge_f1"] <= 1
     assert m["diversity"] > 0, "different z must give different images"
     assert m["diversity_centre"] > 0 and m["diversity_border"] > 0
+    subject = m["subject_colour"]
+    assert subject["samples"] == 8 and subject["delta_e"] > 0 and 0 <= subject["hue_spread_deg"] <= 180
+    assert subject["real_delta_e"] > 0, "the held-out photos' subjects differ in colour"
     assert m["real_diversity"] > 0 and np.isfinite(m["l1_encoded_z"]) and np.isfinite(m["l1_random_z"])
 
 

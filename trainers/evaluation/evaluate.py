@@ -27,10 +27,12 @@ from ..pretrained.efficientnet_lite import WeightsNotInstalled
 from .realism import realism, top1_share
 from .rendering import render_inputs, spread_indices
 from .style_follow import style_follow
+from .subject_colour import subject_colour_spread
 from .segmenter import predict_labels
 
 logger = logging.getLogger(__name__)
 DIVERSITY_SAMPLES = 10
+SUBJECT_SAMPLES = 8  # of those, the ones whose subject colours are compared
 STYLE_INPUTS = 20  # label maps rendered under every style preset
 
 
@@ -221,20 +223,30 @@ def _segmenter_scale(shape: tuple[int, int], native: list[int] | None) -> tuple[
 
 def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
     inputs = data.inputs[:n_inputs]
-    diversity, by_place = [], []
+    diversity, by_place, subject = [], [], []
     for i, image in enumerate(inputs):
         x, placement = t.prepare(image)
         z = t.random_z(1000 + i, n=DIVERSITY_SAMPLES)
-        l1_map = pairwise_l1_map(t.forward_tensor(x.expand(DIVERSITY_SAMPLES, -1, -1, -1), z=z).cpu())
+        samples = t.forward_tensor(x.expand(DIVERSITY_SAMPLES, -1, -1, -1), z=z).cpu()
+        l1_map = pairwise_l1_map(samples)
         diversity.append(float(l1_map.mean()))
-        by_place.append(centre_and_border_l1(l1_map[: placement.scaled[1], : placement.scaled[0]]))  # the picture, no padding
+        picture = (..., slice(0, placement.scaled[1]), slice(0, placement.scaled[0]))  # no padding
+        by_place.append(centre_and_border_l1(l1_map[picture]))
+        subject.append(subject_colour_spread(samples[:SUBJECT_SAMPLES][picture]))
     size = (t.contract.size, t.contract.size)
     reals = torch.cat([_to_tensor(tg, size) for tg in data.targets[: max(n_inputs, 2)]])
     centre, border = np.mean(by_place, axis=0)
+    real_subject = subject_colour_spread(reals)
     result = {
         "diversity": float(np.mean(diversity)), "real_diversity": mean_pairwise_l1(reals),
         # Where z's changes land: the central half (a centred subject) vs the rest (background).
         "diversity_centre": float(centre), "diversity_border": float(border),
+        # Does the subject's colour change (a cat's coat), next to how much it differs between real photos?
+        "subject_colour": {
+            "samples": SUBJECT_SAMPLES,
+            **{key: float(np.mean([s[key] for s in subject])) for key in ("delta_e", "hue_spread_deg")},
+            "real_delta_e": real_subject["delta_e"], "real_hue_spread_deg": real_subject["hue_spread_deg"],
+        },
     }
     result["diversity_ratio"] = result["diversity"] / max(result["real_diversity"], 1e-9)
     if t.contract.encoder:
