@@ -51,6 +51,19 @@ def test_a_grown_generator_starts_as_the_smaller_ones_picture_upsampled():
     assert (moved - after).abs().max() > 1e-3, "an open gate must let the fine block change the picture"
 
 
+def test_the_tone_from_z_starts_as_the_plain_generators_picture_and_then_moves_its_light():
+    torch.manual_seed(0)
+    plain, toned = SPADEGenerator(**KW).eval(), SPADEGenerator(**KW, tone_from_z=True).eval()
+    assert toned.grown_prefixes == ("z_to_tone",)
+    load_growing(toned, plain.state_dict())
+    seg, z = _coarse_labels(32, 64), torch.randn(1, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(toned(seg, z), plain(seg, z))
+        toned.z_to_tone[3:].fill_(0.02)  # offsets: a code with a positive sum brightens every channel
+        brighter = toned(seg, z.abs())
+    assert (brighter - plain(seg, z.abs())).mean() > 0.05
+
+
 def test_growing_takes_only_the_fine_blocks_from_elsewhere():
     small, grown = SPADEGenerator(**KW), SPADEGenerator(**KW, fine_levels=1)
     partial = {k: v for k, v in small.state_dict().items() if not k.startswith("up_3.")}
@@ -82,13 +95,14 @@ def test_a_run_grows_a_trained_model_and_trains_it_with_the_style_terms(tmp_path
 
     monkeypatch.setattr(TRAINERS["spade"], "train_step", step)
     cfg = tiny("spade", data, max_steps=2, batch_size=2, load_size=64, crop_size=64, fine_levels=1, encoder_size=32,
-               lambda_swap=1.0, lambda_colour=10.0, style_jitter=0.5, encoder_colour_grid=2, init_from=str(folder))
+               lambda_swap=1.0, lambda_colour=10.0, style_jitter=0.5, encoder_colour_grid=2, tone_from_z=True, init_from=str(folder))
     train(cfg, run_dir=tmp_path / "grown")
     assert float(first["up_fine_0.gate"]) == 0.0
-    assert first["E.colour_to_code"].abs().sum() == 0, "E's colour path must start at zero"
+    assert first["E.colour_to_code"].abs().sum() == 0 and first["z_to_tone"].abs().sum() == 0, "E's colour path and G's tone start at zero"
     export_run(tmp_path / "grown", name="spade.tiny", out=tmp_path / "grown-model", manifest=False, averaged=False)
     trained = split_by_role(read_tensors(tmp_path / "grown-model"))[0]["E"]["colour_to_code"]
     assert trained.abs().sum() > 0, "the colour term must train E's colour path"
+    assert split_by_role(read_tensors(tmp_path / "grown-model"))[0]["G"]["z_to_tone"].abs().sum() > 0
     torch.testing.assert_close(first["conv_img.weight"], stored["conv_img.weight"], rtol=1e-3, atol=1e-5)
     losses = read_losses(tmp_path / "grown")
     assert {"G_colour", "G_colour_swap"} <= set(losses[-1]) and all(v == v for v in losses[-1].values())

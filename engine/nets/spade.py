@@ -29,6 +29,9 @@ def _param_free_norm_for_export(norm: nn.InstanceNorm2d | nn.BatchNorm2d, x: tor
     return (x - mean) * torch.rsqrt((x - mean).pow(2).mean((2, 3), keepdim=True) + norm.eps)
 
 
+TONE_GAIN = 10.0  # SPADEGenerator.z_to_tone's scale: it learns ~10x faster than a plain weight
+
+
 class SPADE(nn.Module):
     """Parameter-free norm, then a per-pixel scale and shift predicted from the labels."""
 
@@ -99,6 +102,7 @@ class SPADEGenerator(Network):
         base_width: int = 8,
         hidden: int = 128,  # width of the label MLP inside each SPADE
         fine_levels: int = 0,  # GANvas: gated ngf-wide blocks after up_3, each doubling the output side
+        tone_from_z: bool = False,  # GANvas: z also sets a per-channel gain and offset of the output (see forward)
     ) -> None:
         super().__init__()
         if num_upsampling_layers not in UPSAMPLING_LAYERS:
@@ -130,6 +134,11 @@ class SPADEGenerator(Network):
             setattr(self, f"up_fine_{level}", SPADEResnetBlock(fin=final_nc, fout=final_nc, gated=True, **block))
         self.conv_img = nn.Conv2d(final_nc, 3, 3, padding=1)
         self.up = nn.Upsample(scale_factor=2)
+        self.tone_from_z = tone_from_z and use_vae
+        if self.tone_from_z:
+            # A plain parameter (initialisers leave it at zero: a grown generator first renders as
+            # before), used times TONE_GAIN so that Adam's ~lr steps move it within a short leg.
+            self.z_to_tone = nn.Parameter(torch.zeros(6, z_dim))
 
     @property
     def size_multiple(self) -> int:
@@ -137,8 +146,8 @@ class SPADEGenerator(Network):
 
     @property
     def grown_prefixes(self) -> tuple[str, ...]:
-        """Weights a warm start from the same generator without its fine levels may lack."""
-        return tuple(f"up_fine_{level}." for level in range(self.fine_levels))
+        """Weights a warm start from the same generator without its fine levels (or tone) may lack."""
+        return tuple(f"up_fine_{level}." for level in range(self.fine_levels)) + (("z_to_tone",) if self.tone_from_z else ())
 
     def example_inputs(self, *, batch: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
         """A one-hot map of 16 x 16 blocks of random classes, and a style code."""
@@ -183,6 +192,11 @@ class SPADEGenerator(Network):
             x = self.up(x)
             x = getattr(self, f"up_fine_{level}")(x, seg)
         x = self.conv_img(F.leaky_relu(x, 2e-1))
+        if self.tone_from_z:
+            # The code's light reaches the whole picture in one step: the SPADE blocks renormalise
+            # their input at every level, which squeezed renders' brightness to half the photos' range.
+            tone = TONE_GAIN * (z.to(x.dtype) @ self.z_to_tone.t().to(x.dtype))
+            x = x * (1 + tone[:, :3, None, None]) + tone[:, 3:, None, None]
         return torch.tanh(x)
 
 # ----- the official layouts this network mirrors (engine/nets/official.py) -----

@@ -22,7 +22,8 @@ Two more, off by default, for a style photo that sets the look: lambda_colour ti
 statistics distance (trainers.losses.region_colour_loss: per shared class and whole picture) between
 each render and its style photo, the encoded render and the swapped one; style_jitter, the share of
 training photos shown in another light (trainers/data/look_jitter.py); encoder_colour_grid, E's colour
-path (engine.nets.encoders), since its instance norms hide a photo's exposure. And fine_levels grows G by
+path (engine.nets.encoders), since its instance norms hide a photo's exposure; tone_from_z, G's code
+setting its output's per-channel gain and offset (engine.nets.spade). And fine_levels grows G by
 gated full-resolution blocks, warm-started from a smaller model (coarse to fine).
 
 Shipping: spectral norm is folded into plain weights (the engine runs plain convs), and the
@@ -100,6 +101,7 @@ class SPADEConfig(TrainConfig):
     fine_levels: int = 0  # G's gated full-resolution blocks after up_3, each doubling the output side
     encoder_size: int = 0  # E's input square, px; 0: the crop's power of two up to 256 (the original's 256)
     encoder_colour_grid: int = 0  # >0: E also reads the photo's mean colours on this grid (engine.nets.encoders)
+    tone_from_z: bool = False  # G's code also sets a per-channel gain and offset of its output (engine.nets.spade)
 
     family: typing.ClassVar[str] = "spade"
     changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ("lambda_colour",)  # a loss weight: nothing in the state depends on it
@@ -121,7 +123,7 @@ class SPADETrainer(FamilyTrainer):
         self.G = init_weights(SPADEGenerator(
             label_channels=n_classes, ngf=cfg.ngf, z_dim=cfg.z_dim, num_upsampling_layers=UPSAMPLING, use_vae=True,
             spectral_norm=True, param_free_norm=cfg.param_free_norm, hidden=cfg.label_hidden, base_height=height // grid, base_width=width // grid,
-            fine_levels=cfg.fine_levels,
+            fine_levels=cfg.fine_levels, tone_from_z=cfg.tone_from_z,
         ), kind="xavier").to(device)
         self.E = init_weights(ConvStyleEncoder(
             in_channels=3, z_dim=cfg.z_dim, ndf=cfg.ngf, input_size=cfg.encoder_size or encoder_input_size(height), spectral_norm=True, norm="instance",
