@@ -32,6 +32,18 @@ def _param_free_norm_for_export(norm: nn.InstanceNorm2d | nn.BatchNorm2d, x: tor
 TONE_GAIN = 10.0  # SPADEGenerator.z_to_tone's scale: it learns ~10x faster than a plain weight
 
 
+class ToneFromZ(nn.Module):
+    """The code's light on the whole picture in one step: a per-channel gain and offset of G's last
+    features from z (the SPADE blocks renormalise their input at every level, which squeezed renders'
+    brightness to half their style photos' range). weight: 6 x z_dim, gains then offsets."""
+
+    def forward(self, x: torch.Tensor, *, z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        tone = TONE_GAIN * (z.to(x.dtype) @ weight.t().to(x.dtype))
+        # x + x * gain, not x * (1 + gain): a tensor of 1 + (nearly 0) everywhere spans too little of
+        # float32 for an int8 calibrator's histogram (onnxruntime raises "too many bins").
+        return x + x * tone[:, :3, None, None] + tone[:, 3:, None, None]
+
+
 class SPADE(nn.Module):
     """Parameter-free norm, then a per-pixel scale and shift predicted from the labels."""
 
@@ -139,6 +151,7 @@ class SPADEGenerator(Network):
             # A plain parameter (initialisers leave it at zero: a grown generator first renders as
             # before), used times TONE_GAIN so that Adam's ~lr steps move it within a short leg.
             self.z_to_tone = nn.Parameter(torch.zeros(6, z_dim))
+            self.tone = ToneFromZ()  # its own module, so its graph nodes are named /tone/... (int8 may leave them fp32)
 
     @property
     def size_multiple(self) -> int:
@@ -193,10 +206,7 @@ class SPADEGenerator(Network):
             x = getattr(self, f"up_fine_{level}")(x, seg)
         x = self.conv_img(F.leaky_relu(x, 2e-1))
         if self.tone_from_z:
-            # The code's light reaches the whole picture in one step: the SPADE blocks renormalise
-            # their input at every level, which squeezed renders' brightness to half the photos' range.
-            tone = TONE_GAIN * (z.to(x.dtype) @ self.z_to_tone.t().to(x.dtype))
-            x = x * (1 + tone[:, :3, None, None]) + tone[:, 3:, None, None]
+            x = self.tone(x, z=z, weight=self.z_to_tone)
         return torch.tanh(x)
 
 # ----- the official layouts this network mirrors (engine/nets/official.py) -----
