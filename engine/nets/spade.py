@@ -34,8 +34,8 @@ TONE_GAIN = 10.0  # SPADEGenerator.z_to_tone's scale: it learns ~10x faster than
 
 class ToneFromZ(nn.Module):
     """The code's light on the whole picture in one step: a per-channel gain and offset of G's last
-    features from z (the SPADE blocks renormalise their input at every level, which squeezed renders'
-    brightness to half their style photos' range). weight: 6 x z_dim, gains then offsets."""
+    features from z (without it, renders' brightness spanned about half their style photos' range;
+    the SPADE blocks renormalise their input at every level). weight: 6 x z_dim, gains then offsets."""
 
     def forward(self, x: torch.Tensor, *, z: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         tone = TONE_GAIN * (z.to(x.dtype) @ weight.t().to(x.dtype))
