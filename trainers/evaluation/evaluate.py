@@ -232,22 +232,23 @@ def _latent_metrics(t: engine.Translator, data: EvalSet, n_inputs: int) -> dict:
         diversity.append(float(l1_map.mean()))
         picture = (..., slice(0, placement.scaled[1]), slice(0, placement.scaled[0]))  # no padding
         by_place.append(centre_and_border_l1(l1_map[picture]))
-        subject.append(subject_colour_spread(samples[:SUBJECT_SAMPLES][picture]))
+        if t.contract.kind == "sketch":  # a centred subject (a cat); a street's centre is road
+            subject.append(subject_colour_spread(samples[:SUBJECT_SAMPLES][picture]))
     size = (t.contract.size, t.contract.size)
     reals = torch.cat([_to_tensor(tg, size) for tg in data.targets[: max(n_inputs, 2)]])
     centre, border = np.mean(by_place, axis=0)
-    real_subject = subject_colour_spread(reals)
     result = {
         "diversity": float(np.mean(diversity)), "real_diversity": mean_pairwise_l1(reals),
         # Where z's changes land: the central half (a centred subject) vs the rest (background).
         "diversity_centre": float(centre), "diversity_border": float(border),
-        # Does the subject's colour change (a cat's coat), next to how much it differs between real photos?
-        "subject_colour": {
+    }
+    if subject:  # does the subject's colour change (a cat's coat), next to how much it differs between real photos?
+        real_subject = subject_colour_spread(reals)
+        result["subject_colour"] = {
             "samples": SUBJECT_SAMPLES,
             **{key: float(np.mean([s[key] for s in subject])) for key in ("delta_e", "hue_spread_deg")},
             "real_delta_e": real_subject["delta_e"], "real_hue_spread_deg": real_subject["hue_spread_deg"],
-        },
-    }
+        }
     result["diversity_ratio"] = result["diversity"] / max(result["real_diversity"], 1e-9)
     if t.contract.encoder:
         encoded = torch.stack([t.encode(tg) for tg in data.targets[:n_inputs]])
