@@ -22,9 +22,9 @@ from .handlers import ok, render_labels
 from .models import HUB, STREET
 from .style_words import described_space
 from .styles import MAX_SLIDERS, SOURCES, StyleSpace, preset_labels, preset_vector, slider_labels, steer, style_space
+from .drawings.street_layouts import STREET_CANVAS
 from .uploads import load_upload
 
-STREET_CANVAS = (320, 240)  # CamVid's 4:3 at the model's native 320 px long side
 
 
 def space_of(model) -> StyleSpace:

@@ -24,7 +24,7 @@ from app.drawings.animal_scenes import example_scenes  # noqa: E402
 from app.drawings.cat_sketches import example_sketches  # noqa: E402
 from app.drawings.facade_layouts import FACADE_CLASSES, colorize, facade_layout  # noqa: E402
 from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE  # noqa: E402
-from app.drawings.street_layouts import STREET_CLASSES, street_layout  # noqa: E402
+from app.drawings.street_layouts import STREET_CANVAS, STREET_CLASSES, street_layout  # noqa: E402
 
 LAYOUT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
 
@@ -42,7 +42,7 @@ def main(out: Path = HERE) -> list[Path]:
     for seed in LAYOUT_SEEDS:
         for kind, ids, classes, palette in (
             ("facade", facade_layout(seed), FACADE_CLASSES, DEFAULT_FACADE_PALETTE),
-            ("street", street_layout(seed, size=(320, 240)), STREET_CLASSES, DEFAULT_STREET_PALETTE),
+            ("street", street_layout(seed, size=STREET_CANVAS), STREET_CLASSES, DEFAULT_STREET_PALETTE),
         ):
             base = out / f"{kind}s" / f"{kind}_{seed}"
             Image.fromarray(colorize(ids, classes, palette)).save(f"{base}.png", optimize=True)

@@ -25,8 +25,9 @@ __all__ = ["TrainConfig", "RESUME_SETTINGS", "RECIPE_SECTIONS", "build_config", 
 RESUME_SETTINGS = ("max_steps", "coarse_steps", "epochs", "epochs_decay", "device", "num_threads", "compile", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "ema_decay")
 
 
-def resume_settings(cfg: TrainConfig) -> tuple[str, ...]:
-    return RESUME_SETTINGS + type(cfg).changeable_on_resume
+def resume_settings(config_type: type[TrainConfig]) -> tuple[str, ...]:
+    """What a resumed run of this config class may change: RESUME_SETTINGS and its family's own."""
+    return RESUME_SETTINGS + config_type.changeable_on_resume
 
 
 def config_classes() -> dict[str, type[TrainConfig]]:

@@ -180,7 +180,7 @@ def train(
             raise ValueError(f"nothing to resume: {run_dir}/checkpoints has no checkpoint")
         state = load_checkpoint(path)
         cfg = config_of(state)  # the run's own settings win over the command line's ...
-        allowed = resume_settings(cfg)
+        allowed = resume_settings(type(cfg))
         changed = set(resume_overrides or {}) - set(allowed)
         if changed:
             raise ValueError(f"a resumed run keeps its settings; only these may change: {', '.join(allowed)} (got {', '.join(sorted(changed))})")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import LEG_KEYS, RECIPE_SECTIONS, RESUME_SETTINGS, TrainConfig, apply_overrides, config_class, load_recipe
+from .config import LEG_KEYS, RECIPE_SECTIONS, TrainConfig, apply_overrides, config_class, load_recipe, resume_settings
 
 RECIPES = Path(__file__).resolve().parent / "recipes"
 STARTS = ("scratch", "warm", "continue")
@@ -104,7 +104,7 @@ def read_recipe(path: Path) -> Recipe:
     if not family:
         raise ValueError(f"{path}: a recipe names its family (family = \"pix2pix\", ...)")
     raw_legs = sections.get("legs") or [{"name": "main", "max_steps": values.get("max_steps", 0)}]
-    resumable = RESUME_SETTINGS + config_class(family).changeable_on_resume  # what `train --resume --set` may change
+    resumable = resume_settings(config_class(family))  # what `train --resume --set` may change
     legs = tuple(_leg(raw, i, path, resumable=resumable) for i, raw in enumerate(raw_legs))
     if len({leg.name for leg in legs}) != len(legs):
         raise ValueError(f"{path}: leg names must differ (each is a run directory)")

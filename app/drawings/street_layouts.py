@@ -40,6 +40,9 @@ class _View:
         return self.vx + d * (bottom_x - self.vx)
 
 
+STREET_CANVAS = (320, 240)  # the street canvas and its example layouts: CamVid's 4:3 at the model's native 320 px long side
+
+
 def street_layout(seed: int, *, size: tuple[int, int] = (256, 192)) -> np.ndarray:
     """A street scene label map, H x W uint8 class ids; size is (width, height)."""
     rng = np.random.default_rng(seed)

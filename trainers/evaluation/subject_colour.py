@@ -31,7 +31,7 @@ def centre_colours(samples: torch.Tensor) -> np.ndarray:
 
 def subject_colour_spread(samples: torch.Tensor) -> dict[str, float]:
     """K >= 2 samples of one input -> {"delta_e": mean pairwise CIELAB distance of the central half's
-    mean colours, "hue_spread_deg": their chroma-weighted circular hue spread, "chroma": mean chroma}."""
+    mean colours, "hue_spread_deg": their chroma-weighted circular hue spread}."""
     if samples.dim() != 4 or samples.shape[0] < 2:
         raise ValueError(f"expected K x 3 x H x W with K >= 2, got {tuple(samples.shape)}")
     lab = centre_colours(samples)
@@ -43,4 +43,4 @@ def subject_colour_spread(samples: torch.Tensor) -> dict[str, float]:
     # of the weighted mean unit vector (0 degrees when every sample has one hue).
     resultant = np.linalg.norm(ab.sum(0)) / max(chroma.sum(), 1e-9)
     spread = np.degrees(np.sqrt(-2 * np.log(np.clip(resultant, 1e-9, 1.0))))
-    return {"delta_e": float(delta_e), "hue_spread_deg": float(spread), "chroma": float(chroma.mean())}
+    return {"delta_e": float(delta_e), "hue_spread_deg": float(spread)}
