@@ -55,6 +55,12 @@ def mode_seeking_loss(first: torch.Tensor, second: torch.Tensor, *, z_first: tor
     return (1.0 / (images / latents + eps)).mean()
 
 
+def central_half(images: torch.Tensor) -> torch.Tensor:
+    """The middle half of each side of N x C x H x W images: where a centred subject (a cat) is."""
+    h, w = images.shape[-2:]
+    return images[..., h // 4 : h - h // 4, w // 4 : w - w // 4]
+
+
 def region_colour_loss(
     render: torch.Tensor, style: torch.Tensor, *, render_labels: torch.Tensor, style_labels: torch.Tensor, size: tuple[int, int] = (32, 40), min_share: float = 0.01
 ) -> torch.Tensor:

@@ -5,7 +5,9 @@ scratch on a few thousand photos; an ImageNet encoder already knows. The encoder
 stem and blocks (features at strides 2, 4, 8, 16, 32); the decoder goes back up one stride at a
 time: nearest 2x, concatenate the encoder's map at that stride (the input itself at stride 1), then
 3x3 convs with instance norm. Decoder widths follow ngf: 8, 4, 2, 1 and 1/2 ngf from stride 16 up.
-With nz > 0 (BicycleGAN) a latent z is tiled and concatenated to the input of every decoder level:
+With attention_strides (e.g. (16, 8)) a self-attention block (engine/nets/attention.py) follows
+the decoder level at each of those strides; its gate starts shut, so warm starts from a model
+without them render as before. With nz > 0 (BicycleGAN) a latent z is tiled and concatenated to the input of every decoder level:
 the ImageNet encoder reads the drawing alone, and z steers how the decoder paints it.
 
 The encoder's batch norms keep their ImageNet statistics in training too (as segmentation U-Nets
@@ -19,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .attention import SelfAttention
 from .base import Network, register_network
 from .checks import check_image_batch, check_latent
 from .efficientnet_lite import EfficientNetLite, lite_blocks
@@ -60,6 +63,7 @@ class LiteUnetGenerator(Network):
         ngf: int = 32,  # decoder width at stride 4; 8 * ngf at stride 16
         variant: str = "lite0",  # the EfficientNet-Lite the encoder is (lite0 | lite1)
         nz: int = 0,  # latent size (BicycleGAN); 0 for a generator that takes no z
+        attention_strides: tuple[int, ...] | list[int] = (),  # decoder levels followed by self-attention (of 16, 8, 4, 2)
     ) -> None:
         super().__init__()
         self.in_channels, self.nz = in_channels, nz
@@ -69,10 +73,16 @@ class LiteUnetGenerator(Network):
         del self.encoder._conv_head, self.encoder._bn1, self.encoder._fc
         enc = {s: self.encoder.stage_width(s) for s in (2, 4, 8, 16, 32)}
         widths = (8 * ngf, 4 * ngf, 2 * ngf, ngf)  # at strides 16, 8, 4, 2
+        unknown = sorted(set(attention_strides) - set(SKIP_STRIDES))
+        if unknown:
+            raise ValueError(f"attention_strides must be among {SKIP_STRIDES}, got {unknown}")
         self.up = nn.ModuleList()
+        self.attention = nn.ModuleDict()
         previous = enc[32]
         for stride, width in zip(SKIP_STRIDES, widths, strict=True):
             self.up.append(_block(previous + enc[stride] + nz, width))
+            if stride in attention_strides:
+                self.attention[str(stride)] = SelfAttention(width)
             previous = width
         last = max(8, ngf // 2)
         self.final = nn.Sequential(
@@ -81,6 +91,7 @@ class LiteUnetGenerator(Network):
 
     size_multiple = 32
     min_size = 32
+    grown_prefixes = ("attention.",)  # blocks a warm start from a model without them keeps at their (shut) start
 
     def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         check_image_batch(x, channels=self.in_channels, multiple=self.size_multiple)
@@ -93,6 +104,8 @@ class LiteUnetGenerator(Network):
         h = skips[32]
         for stride, block in zip(SKIP_STRIDES, self.up, strict=True):
             h = block(self._with_z([F.interpolate(h, scale_factor=2.0, mode="nearest"), skips[stride]], z))
+            if str(stride) in self.attention:
+                h = self.attention[str(stride)](h)
         return self.final(self._with_z([F.interpolate(h, scale_factor=2.0, mode="nearest"), x], z))
 
     def _with_z(self, maps: list[torch.Tensor], z: torch.Tensor | None) -> torch.Tensor:

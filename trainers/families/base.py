@@ -158,8 +158,11 @@ def init_weights(net: nn.Module, *, gain: float = 0.02, kind: str = "normal") ->
     return net
 
 
-def imagenet_unet(*, in_channels: int, ngf: int, nz: int = 0) -> Network:
+def imagenet_unet(*, in_channels: int, ngf: int, nz: int = 0, attention_strides: list[int] | None = None) -> Network:
     """A lite_unet generator whose encoder starts from ImageNet EfficientNet-Lite0 and whose decoder
-    (taking z where nz > 0) is initialised as the pix2pix code does."""
+    (taking z where nz > 0; self-attention after the levels at attention_strides) is initialised as
+    the pix2pix code does."""
     kwargs = dict(in_channels=in_channels, out_channels=3, ngf=ngf, variant="lite0", **({"nz": nz} if nz else {}))
+    if attention_strides:  # only when asked: the shipped models' configs stay as they were
+        kwargs["attention_strides"] = list(attention_strides)
     return start_from_imagenet(init_weights(build_network("lite_unet", **kwargs)), variant="lite0")

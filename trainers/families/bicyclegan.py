@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -31,14 +31,16 @@ from engine.nets import Network, ResnetEncoder, UnetGenerator
 
 from ..settings import TrainConfig
 from ..discriminators import MultiscaleDiscriminator
-from ..losses import gan_loss, kl_divergence, mode_seeking_loss, reparameterize
+from ..losses import central_half, feature_matching_loss, gan_loss, kl_divergence, mode_seeking_loss, reparameterize
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 D_SCALES = 2  # PatchGANs per discriminator (the original's basic_256_multi)
+MODE_SEEKING_REGIONS = ("whole", "centre")
 
 
-def lsgan(predictions: list[torch.Tensor], *, real: bool, mode: str) -> torch.Tensor:
-    return sum(gan_loss(p, real=real, mode=mode) for p in predictions)
+def lsgan(outputs: list[list[torch.Tensor]], *, real: bool, mode: str) -> torch.Tensor:
+    """Summed over D's scales, on each scale's final map (the others are its inner features)."""
+    return sum(gan_loss(features[-1], real=real, mode=mode) for features in outputs)
 
 
 def judged(a: torch.Tensor, b: torch.Tensor, *, conditional: bool) -> torch.Tensor:
@@ -55,6 +57,7 @@ def encoder_blocks(crop_size: int) -> int:
 class BicycleGANConfig(TrainConfig):
     input_kind: str = "sketch"
     generator: str = "unet"  # unet (the paper's, z at every encoder level) | lite0_unet (ImageNet EfficientNet-Lite0 encoder, z at every decoder level)
+    attention_strides: list = field(default_factory=list)  # lite0_unet: decoder levels (of 16, 8, 4, 2) followed by SAGAN self-attention
     ngf: int = 64
     ndf: int = 64
     nef: int = 64
@@ -66,7 +69,9 @@ class BicycleGANConfig(TrainConfig):
     lambda_l1: float = 10.0
     lambda_kl: float = 0.01
     lambda_z: float = 0.5
+    lambda_feat: float = 0.0  # >0: feature matching (pix2pixHD) on D's inner features, encoded render vs its photo
     lambda_ms: float = 0.0  # mode seeking (MSGAN, Mao et al. 2019) between two random-z renders of A1: z must matter
+    mode_seeking_region: str = "whole"  # whole | centre: the renders must differ in their central half, where the cat is
     conditional_d: bool = False  # D and D2 see the input beside the photo (the original's --conditional_D), so
     # random-z renders are judged against the drawn lines, not only for looking like cats
     gan_mode: str = "lsgan"
@@ -83,6 +88,8 @@ class BicycleGANTrainer(FamilyTrainer):
 
     def __init__(self, cfg: BicycleGANConfig, *, device: torch.device) -> None:
         super().__init__(cfg, device=device)
+        if cfg.mode_seeking_region not in MODE_SEEKING_REGIONS:
+            raise ValueError(f"mode_seeking_region must be one of {', '.join(MODE_SEEKING_REGIONS)}, got {cfg.mode_seeking_region!r}")
         if cfg.batch_size < 2 or cfg.batch_size % 2:
             raise ValueError(
                 f"BicycleGAN splits every batch into two halves (one encoded, one with random z), so batch_size must be "
@@ -94,7 +101,7 @@ class BicycleGANTrainer(FamilyTrainer):
                 dropout=False, nz=cfg.nz, inject_z="all", upsample=cfg.upsample,
             ), kind="xavier").to(device)
         elif cfg.generator == "lite0_unet":
-            self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf, nz=cfg.nz).to(device)
+            self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf, nz=cfg.nz, attention_strides=cfg.attention_strides).to(device)
         else:
             raise ValueError(f"generator must be unet or lite0_unet, got {cfg.generator!r}")
         self.E = init_weights(
@@ -103,7 +110,7 @@ class BicycleGANTrainer(FamilyTrainer):
         # Each discriminator is two PatchGANs (full and half size), as the original's basic_256_multi.
         d_channels = 3 + (self.input_channels() if cfg.conditional_d else 0)
         d_kwargs = dict(
-            in_channels=d_channels, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm, num_d=D_SCALES, spectral_norm=False, return_features=False
+            in_channels=d_channels, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm, num_d=D_SCALES, spectral_norm=False, return_features=True
         )
         self.D = init_weights(MultiscaleDiscriminator(**d_kwargs), kind="xavier").to(device)
         self.D2 = init_weights(MultiscaleDiscriminator(**d_kwargs), kind="xavier").to(device)
@@ -135,7 +142,8 @@ class BicycleGANTrainer(FamilyTrainer):
             # What D and D2 see of each fake, built once: G's turn here, theirs (detached) below.
             judged_enc = judged(a1, fake_enc, conditional=cond)
             judged_rand = judged(a1, fake_rand, conditional=cond)
-            gan = lsgan(self.D(judged_enc), real=True, mode=mode)
+            seen_enc = self.D(judged_enc)
+            gan = lsgan(seen_enc, real=True, mode=mode)
             gan2 = lsgan(self.D2(judged_rand), real=True, mode=mode)
             l1 = F.l1_loss(fake_enc.float(), b1)
             kl = kl_divergence(mu, logvar)
@@ -148,13 +156,22 @@ class BicycleGANTrainer(FamilyTrainer):
             z_l1 = F.l1_loss(mu2.float(), z_rand)
             loss = gan + gan2 + cfg.lambda_l1 * l1 + cfg.lambda_kl * kl + cfg.lambda_z * z_l1
         losses = {"G_gan": gan, "G_gan2": gan2, "G_l1": l1, "KL": kl, "z_l1": z_l1}
+        if cfg.lambda_feat:
+            # The encoded render has its own photo (B1): match D's inner features on the two pairs.
+            with torch.no_grad(), self.autocast():
+                seen_real = self.D(judged(a1, b1, conditional=cond))
+            losses["G_feat"] = feature_matching_loss(seen_enc, seen_real)
+            loss = loss + cfg.lambda_feat * losses["G_feat"]
         if cfg.lambda_ms:
             # A second random render of A1, as MSGAN's BicycleGAN does: the pair must differ as their z do.
             # (Pairing it with the encoded render instead lets G satisfy the term by pushing the random
             # branch away from the encoded one while random renders stay alike.)
             z_other = torch.randn(half, cfg.nz, device=x.device)
             with self.autocast():
-                ms = mode_seeking_loss(fake_rand, self.G(a1, z_other), z_first=z_rand, z_second=z_other)
+                first, second = fake_rand, self.G(a1, z_other)
+                if cfg.mode_seeking_region == "centre":  # only a change of the cat counts, not of the background
+                    first, second = central_half(first), central_half(second)
+                ms = mode_seeking_loss(first, second, z_first=z_rand, z_second=z_other)
             loss = loss + cfg.lambda_ms * ms
             losses["G_ms"] = ms
         # The projected D judges both branches' renders; the perceptual loss the encoded one's, like L1.

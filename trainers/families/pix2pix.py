@@ -6,7 +6,7 @@ fake (x, G(x)) with the loss halved, G on fooling D plus lambda_l1 * |y - G(x)|.
 from __future__ import annotations
 
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -15,13 +15,14 @@ from engine.nets import Network, UnetGenerator
 
 from ..settings import TrainConfig
 from ..discriminators import PatchDiscriminator
-from ..losses import gan_loss
+from ..losses import feature_matching_loss, gan_loss
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
 
 @dataclass
 class Pix2PixConfig(TrainConfig):
     generator: str = "unet"  # unet (the paper's) | lite0_unet (encoder: ImageNet EfficientNet-Lite0, fine-tuned; ngf sizes the decoder)
+    attention_strides: list = field(default_factory=list)  # lite0_unet: decoder levels (of 16, 8, 4, 2) followed by SAGAN self-attention
     ngf: int = 64
     ndf: int = 64
     num_downs: int = 8  # U-Net levels (8 for 256 px)
@@ -30,6 +31,7 @@ class Pix2PixConfig(TrainConfig):
     upsample: str = "transpose"  # U-Net decoder: "transpose" (paper) or "resize" (nearest 2x + 3x3 conv)
     n_layers_d: int = 3  # 3: the 70x70 PatchGAN
     lambda_l1: float = 100.0
+    lambda_feat: float = 0.0  # >0: feature matching (pix2pixHD): L1 between the PatchGAN's inner features on (x, fake) and (x, real)
     gan_mode: str = "vanilla"
     lr: float = 2e-4
     beta1: float = 0.5
@@ -50,7 +52,7 @@ class Pix2PixTrainer(FamilyTrainer):
                 upsample=cfg.upsample,
             ))
         elif cfg.generator == "lite0_unet":
-            self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf)
+            self.G = imagenet_unet(in_channels=self.input_channels(), ngf=cfg.ngf, attention_strides=cfg.attention_strides)
         else:
             raise ValueError(f"generator must be unet or lite0_unet, got {cfg.generator!r}")
         self.G = self.G.to(device)
@@ -59,7 +61,7 @@ class Pix2PixTrainer(FamilyTrainer):
         self.optimizers = {"G": self.adam(self.G.parameters(), lr=cfg.lr, betas=betas)}
         if cfg.projected_d != "only":  # "only": the projected discriminator stands in for the PatchGAN
             self.D = init_weights(
-                PatchDiscriminator(in_channels=self.input_channels() + 3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm)
+                PatchDiscriminator(in_channels=self.input_channels() + 3, ndf=cfg.ndf, n_layers=cfg.n_layers_d, norm=cfg.norm, return_features=True)
             ).to(device)
             self.networks["D"] = self.D
             self.optimizers["D"] = self.adam(self.D.parameters(), lr=cfg.lr, betas=betas)
@@ -79,8 +81,8 @@ class Pix2PixTrainer(FamilyTrainer):
             self.optimizers["D"].zero_grad(set_to_none=True)
             with self.autocast():
                 loss_d = 0.5 * (
-                    gan_loss(self.D(torch.cat([x, fake.detach()], 1)), real=False, mode=cfg.gan_mode)
-                    + gan_loss(self.D(torch.cat([x, real], 1)), real=True, mode=cfg.gan_mode)
+                    gan_loss(self.D(torch.cat([x, fake.detach()], 1))[-1], real=False, mode=cfg.gan_mode)
+                    + gan_loss(self.D(torch.cat([x, real], 1))[-1], real=True, mode=cfg.gan_mode)
                 )
             loss_d.backward()
             self.optimizers["D"].step()
@@ -95,8 +97,15 @@ class Pix2PixTrainer(FamilyTrainer):
             loss_g = cfg.lambda_l1 * loss_l1
             losses["G_l1"] = loss_l1
             if extra.own_discriminator:
-                losses["G_gan"] = gan_loss(self.D(torch.cat([x, fake], 1)), real=True, mode=cfg.gan_mode, for_discriminator=False)
+                judged_fake = self.D(torch.cat([x, fake], 1))
+                losses["G_gan"] = gan_loss(judged_fake[-1], real=True, mode=cfg.gan_mode, for_discriminator=False)
                 loss_g = loss_g + losses["G_gan"]
+                if cfg.lambda_feat:
+                    # D's view of the real pair is a target here: no gradient flows through it.
+                    with torch.no_grad():
+                        judged_real = self.D(torch.cat([x, real], 1))
+                    losses["G_feat"] = feature_matching_loss([judged_fake], [judged_real])
+                    loss_g = loss_g + cfg.lambda_feat * losses["G_feat"]
         terms = extra.generator_terms(fake, real=real, step=batch.get("step", 0))
         losses.update(terms)
         loss_g = loss_g + sum(terms.values())
