@@ -7,15 +7,15 @@ import math
 import pytest
 import torch
 from conftest import TINY_SIZE
-from test_trainers_families import make_data, tiny
+from test_trainers_families import _step_without_updates, make_data, tiny
 
 import engine
 from engine import InputContract, save_model
 from engine.nets import build_network
 from engine.nets.attention import SelfAttention
 from engine.onnx_export import PARITY_LIMIT, export_folder
-from trainers.dataset import draw_batch, load_training_set
 from trainers.families import TRAINERS
+from trainers.losses import central_half, feature_matching_loss, mode_seeking_loss
 from trainers.warm_start import load_growing
 
 
@@ -85,24 +85,10 @@ def test_attention_generator_saves_loads_and_exports_to_onnx(tmp_path, one_threa
         assert (graph.forward_tensor(x) - want).abs().max().item() <= PARITY_LIMIT
 
 
-def _one_step(tmp_path, family: str, **settings: object) -> tuple[dict[str, float], list[torch.Tensor]]:
-    """One training step (same init, batch and noise for any settings), optimizers not stepping:
-    (its losses, G's gradients)."""
-    cfg = tiny(family, make_data(family, tmp_path / "data"), **settings)
-    torch.manual_seed(0)
-    t = TRAINERS[family](cfg, device=torch.device("cpu"))
-    for opt in t.optimizers.values():
-        opt.step = lambda *a, **k: None
-    batch = draw_batch(load_training_set(cfg), cfg, step=0, device=torch.device("cpu"))
-    torch.manual_seed(1)
-    losses = t.train_step(batch)
-    return losses, [p.grad.clone() for p in t.G.parameters()]
-
-
 @pytest.mark.parametrize("family", ["pix2pix", "bicyclegan"])
 def test_feature_matching_reaches_g(tmp_path, family):
-    losses_on, g_on = _one_step(tmp_path / "on", family, lambda_feat=10.0)
-    losses_off, g_off = _one_step(tmp_path / "off", family, lambda_feat=0.0)
+    losses_on, _, g_on = _step_without_updates(tmp_path / "on", family, lambda_feat=10.0)
+    losses_off, _, g_off = _step_without_updates(tmp_path / "off", family, lambda_feat=0.0)
     assert "G_feat" not in losses_off and math.isfinite(losses_on["G_feat"]) and losses_on["G_feat"] > 0
     assert losses_on["G_l1"] == losses_off["G_l1"], "the step's batch or noise differed"
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "feature matching did not reach G"
@@ -112,8 +98,6 @@ def test_feature_matching_is_zero_when_the_fake_is_the_photo(tmp_path):
     """Matching D's features of (x, G(x)) to (x, y) leaves nothing when G(x) = y."""
     cfg = tiny("pix2pix", make_data("pix2pix", tmp_path / "data"), lambda_feat=10.0)
     t = TRAINERS["pix2pix"](cfg, device=torch.device("cpu"))
-    from trainers.losses import feature_matching_loss
-
     x, y = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
     seen = t.D(torch.cat([x, y], 1))
     assert feature_matching_loss([seen], [t.D(torch.cat([x, y], 1))]).item() == 0.0
@@ -122,8 +106,6 @@ def test_feature_matching_is_zero_when_the_fake_is_the_photo(tmp_path):
 
 def test_centre_mode_seeking_counts_only_changes_of_the_subject():
     """Two renders that differ only in the background satisfy whole-picture mode seeking, not the centre's."""
-    from trainers.losses import central_half, mode_seeking_loss
-
     first = torch.zeros(1, 3, 16, 16)
     background_changed = first.clone()
     background_changed[..., :4, :] = 1.0
@@ -143,7 +125,7 @@ def test_mode_seeking_region_is_checked(tmp_path):
 
 
 def test_centre_mode_seeking_reaches_g(tmp_path):
-    losses_whole, g_whole = _one_step(tmp_path / "whole", "bicyclegan", lambda_ms=1.0)
-    losses_centre, g_centre = _one_step(tmp_path / "centre", "bicyclegan", lambda_ms=1.0, mode_seeking_region="centre")
+    losses_whole, _, g_whole = _step_without_updates(tmp_path / "whole", "bicyclegan", lambda_ms=1.0)
+    losses_centre, _, g_centre = _step_without_updates(tmp_path / "centre", "bicyclegan", lambda_ms=1.0, mode_seeking_region="centre")
     assert losses_whole["G_l1"] == losses_centre["G_l1"] and losses_whole["G_ms"] != losses_centre["G_ms"]
     assert any(not torch.equal(a, b) for a, b in zip(g_whole, g_centre))

@@ -7,8 +7,9 @@ time: nearest 2x, concatenate the encoder's map at that stride (the input itself
 3x3 convs with instance norm. Decoder widths follow ngf: 8, 4, 2, 1 and 1/2 ngf from stride 16 up.
 With attention_strides (e.g. (16, 8)) a self-attention block (engine/nets/attention.py) follows
 the decoder level at each of those strides; its gate starts shut, so warm starts from a model
-without them render as before. With nz > 0 (BicycleGAN) a latent z is tiled and concatenated to the input of every decoder level:
-the ImageNet encoder reads the drawing alone, and z steers how the decoder paints it.
+without them render as before. With nz > 0 (BicycleGAN) a latent z is tiled and concatenated to
+the input of every decoder level: the ImageNet encoder reads the drawing alone, and z steers how
+the decoder paints it.
 
 The encoder's batch norms keep their ImageNet statistics in training too (as segmentation U-Nets
 fine-tune with small batches), so training and inference normalise alike. Inputs other than RGB
