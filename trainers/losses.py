@@ -56,7 +56,8 @@ def mode_seeking_loss(first: torch.Tensor, second: torch.Tensor, *, z_first: tor
 
 
 def central_half(images: torch.Tensor) -> torch.Tensor:
-    """The middle half of each side of N x C x H x W images: where a centred subject (a cat) is."""
+    """The middle half of each side of [...] x H x W images (a view): where a centred subject (a cat)
+    is. Training's centre-only mode seeking and evaluation's centre figures share it."""
     h, w = images.shape[-2:]
     return images[..., h // 4 : h - h // 4, w // 4 : w - w // 4]
 

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..losses import central_half
+
 # A finite PSNR for identical images keeps averages finite and reports valid JSON (which has no inf);
 # float32 rounding alone already puts near-identical images below this.
 PSNR_CAP_DB = 100.0
@@ -200,9 +202,8 @@ def mean_pairwise_l1(samples: torch.Tensor) -> float:
 def centre_and_border_l1(l1_map: torch.Tensor) -> tuple[float, float]:
     """A pairwise_l1_map's mean inside the central half of each side (where a centred subject such
     as a cat's face is) and outside it: do the variations change the subject or only the background?"""
-    h, w = l1_map.shape
-    inside = torch.zeros(h, w, dtype=torch.bool)
-    inside[h // 4 : h - h // 4, w // 4 : w - w // 4] = True
+    inside = torch.zeros(l1_map.shape, dtype=torch.bool)
+    central_half(inside).fill_(True)  # a view: the same central half the training's centre terms use
     return float(l1_map[inside].mean()), float(l1_map[~inside].mean())
 
 

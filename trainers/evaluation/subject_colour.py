@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..losses import central_half
+
 D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 
@@ -23,8 +25,7 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 def centre_colours(samples: torch.Tensor) -> np.ndarray:
     """K x 3 x H x W samples in [-1, 1] -> K x 3 CIELAB mean colours of each sample's central half."""
-    h, w = samples.shape[-2:]
-    centre = samples[..., h // 4 : h - h // 4, w // 4 : w - w // 4].float()
+    centre = central_half(samples).float()
     rgb = ((centre.mean((2, 3)) + 1) / 2).cpu().numpy()
     return srgb_to_lab(rgb)
 
