@@ -31,6 +31,7 @@ from engine.nets import Network, ResnetEncoder, UnetGenerator
 
 from ..settings import TrainConfig
 from ..discriminators import MultiscaleDiscriminator
+from ..line_loss import line_following_loss
 from ..losses import central_half, feature_matching_loss, gan_loss, kl_divergence, mode_seeking_loss, reparameterize
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
@@ -70,6 +71,7 @@ class BicycleGANConfig(TrainConfig):
     lambda_kl: float = 0.01
     lambda_z: float = 0.5
     lambda_feat: float = 0.0  # >0: feature matching (pix2pixHD) on D's inner features, encoded render vs its photo
+    lambda_lines: float = 0.0  # >0: both branches' renders keep to the sketch's lines (trainers.line_loss; sketches only)
     lambda_ms: float = 0.0  # mode seeking (MSGAN, Mao et al. 2019) between two random-z renders of A1: z must matter
     mode_seeking_region: str = "whole"  # whole | centre: the renders must differ in their central half, where the cat is
     conditional_d: bool = False  # D and D2 see the input beside the photo (the original's --conditional_D), so
@@ -88,6 +90,8 @@ class BicycleGANTrainer(FamilyTrainer):
 
     def __init__(self, cfg: BicycleGANConfig, *, device: torch.device) -> None:
         super().__init__(cfg, device=device)
+        if cfg.lambda_lines and cfg.input_kind != "sketch":
+            raise ValueError(f"lambda_lines follows a sketch's lines; input_kind is {cfg.input_kind!r}")
         if cfg.mode_seeking_region not in MODE_SEEKING_REGIONS:
             raise ValueError(f"mode_seeking_region must be one of {', '.join(MODE_SEEKING_REGIONS)}, got {cfg.mode_seeking_region!r}")
         if cfg.batch_size < 2 or cfg.batch_size % 2:
@@ -162,6 +166,11 @@ class BicycleGANTrainer(FamilyTrainer):
                 seen_real = self.D(judged(a1, b1, conditional=cond))
             losses["G_feat"] = feature_matching_loss(seen_enc, seen_real)
             loss = loss + cfg.lambda_feat * losses["G_feat"]
+        if cfg.lambda_lines:
+            # Random-z renders have no photo to match, only the lines: the term the edge F1 measures
+            # (in fp32: the per-picture threshold is a quantile of small gradients).
+            losses["G_lines"] = line_following_loss(torch.cat([fake_enc, fake_rand]), torch.cat([a1, a1]))
+            loss = loss + cfg.lambda_lines * losses["G_lines"]
         if cfg.lambda_ms:
             # A second random render of A1, as MSGAN's BicycleGAN does: the pair must differ as their z do.
             # (Pairing it with the encoded render instead lets G satisfy the term by pushing the random
