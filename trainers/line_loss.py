@@ -9,7 +9,9 @@ strongest `share` (a per-picture threshold, as Canny's), and
 - precision: the edges should lie within `tolerance` px of a drawn line.
 
 Because the threshold is relative, texture weaker than the picture's contours (fur, grain) costs
-nothing: only where the strongest gradients lie counts, not how flat the rest is.
+little: where the strongest gradients lie counts, not how flat the rest is. (Where the contours fill
+less than `share` of the picture, the strongest texture makes up the rest and does count: real cat
+photos score about 0.6 against their own sketches, not 0.)
 """
 from __future__ import annotations
 
