@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..blur import gaussian_taps, separable_blur
 from ..losses import central_half
 
 # A finite PSNR for identical images keeps averages finite and reports valid JSON (which has no inf);
@@ -46,19 +47,6 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return per_image.mean().item()
 
 
-def _gaussian_taps(*, window: int, sigma: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    coords = torch.arange(window, dtype=dtype, device=device) - (window - 1) / 2
-    g = torch.exp(-coords.pow(2) / (2 * sigma**2))
-    return g / g.sum()
-
-
-def _separable_blur(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
-    """Each channel convolved with taps down, then across (no padding: the output shrinks)."""
-    c = x.shape[1]
-    x = F.conv2d(x, taps.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-    return F.conv2d(x, taps.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-
-
 def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
     """Structural similarity (Wang et al. 2004) on the [0, 1] scale.
 
@@ -74,7 +62,7 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
     # The five local means in one pass, and the Gaussian as two 1-D passes (it is separable):
     # float64 convolutions have no fast kernel, and this is 10x fewer operations than 11 x 11 x 5.
     stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)
-    stack = _separable_blur(stack, _gaussian_taps(window=_SSIM_WINDOW, sigma=_SSIM_SIGMA, dtype=torch.float64, device=x.device))
+    stack = separable_blur(stack, gaussian_taps(window=_SSIM_WINDOW, sigma=_SSIM_SIGMA, dtype=torch.float64, device=x.device))
     mu_x, mu_y, xx, yy, xy = stack.split(c, dim=1)
     var_x = xx - mu_x.pow(2)
     var_y = yy - mu_y.pow(2)
@@ -177,10 +165,10 @@ def colour_shift(a: torch.Tensor, b: torch.Tensor, *, sigma: float = 8.0) -> flo
     translation did to colours and light, with texture (a zebra's stripes) averaged out."""
     _check_pair(a, b)
     radius = int(3 * sigma)
-    taps = _gaussian_taps(window=2 * radius + 1, sigma=sigma, dtype=torch.float32, device=a.device)
+    taps = gaussian_taps(window=2 * radius + 1, sigma=sigma, dtype=torch.float32, device=a.device)
     # The difference blurs as the two images would: one pass instead of two.
     diff = F.pad(a.float() - b.float(), (radius, radius, radius, radius), mode="replicate")
-    return _separable_blur(diff, taps).abs().mean().item()
+    return separable_blur(diff, taps).abs().mean().item()
 
 
 def pairwise_l1_map(samples: torch.Tensor) -> torch.Tensor:
