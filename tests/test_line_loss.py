@@ -76,15 +76,20 @@ def test_shapes_are_checked():
         line_following_loss(_filled_square(), torch.ones(1, 3, SIDE, SIDE))
 
 
-def test_line_following_reaches_g(tmp_path):
-    losses_on, _, g_on = _step_without_updates(tmp_path / "on", "bicyclegan", lambda_lines=2.0)
-    losses_off, _, g_off = _step_without_updates(tmp_path / "off", "bicyclegan")
+SKETCH_INPUT = {"pix2pix": dict(layout="photos", input_kind="sketch"), "bicyclegan": {}}  # settings that give each family sketches
+
+
+@pytest.mark.parametrize("family", sorted(SKETCH_INPUT))
+def test_line_following_reaches_g(tmp_path, family):
+    losses_on, _, g_on = _step_without_updates(tmp_path / "on", family, lambda_lines=2.0, **SKETCH_INPUT[family])
+    losses_off, _, g_off = _step_without_updates(tmp_path / "off", family, **SKETCH_INPUT[family])
     assert "G_lines" not in losses_off and 0 < losses_on["G_lines"] <= 2
     assert losses_on["G_l1"] == losses_off["G_l1"], "the step's batch or noise differed"
     assert any(not torch.equal(a, b) for a, b in zip(g_on, g_off)), "line following did not reach G"
 
 
-def test_line_following_needs_a_sketch(tmp_path):
-    cfg = tiny("bicyclegan", tmp_path, input_kind="photo", lambda_lines=1.0)
+@pytest.mark.parametrize("family", sorted(SKETCH_INPUT))
+def test_line_following_needs_a_sketch(tmp_path, family):
+    cfg = tiny(family, tmp_path, input_kind="photo", lambda_lines=1.0)
     with pytest.raises(ValueError, match="lambda_lines"):
-        TRAINERS["bicyclegan"](cfg, device=torch.device("cpu"))
+        TRAINERS[family](cfg, device=torch.device("cpu"))

@@ -109,8 +109,8 @@ TINY = {
 }
 
 
-def make_data(family: str, root: Path) -> Path:
-    layout = TINY[family]["layout"]
+def make_data(family: str, root: Path, *, layout: str | None = None) -> Path:
+    layout = layout or TINY[family]["layout"]
     return {"aligned": make_aligned, "unaligned": make_unaligned, "labeled": make_labeled, "photos": make_photos}[layout](root)
 
 
@@ -211,7 +211,7 @@ def test_bicyclegan_needs_an_even_batch(tmp_path):
 def _step_without_updates(tmp_path, family: str = "bicyclegan", **settings: object):
     """One training step of `family` (same init, batch and noise for any settings), optimizers not
     stepping: (its losses, E's gradients (none for a family without E), G's gradients)."""
-    cfg = tiny(family, make_data(family, tmp_path / "data"), **settings)
+    cfg = tiny(family, make_data(family, tmp_path / "data", layout=settings.get("layout")), **settings)
     torch.manual_seed(0)
     t = TRAINERS[family](cfg, device=torch.device("cpu"))
     for opt in t.optimizers.values():

@@ -53,6 +53,12 @@ def soft_edges(images: torch.Tensor, *, sigma: float = BLUR_SIGMA, share: float 
     return torch.sigmoid((magnitude - threshold) / (SOFTNESS * threshold))
 
 
+def require_sketch_input(*, input_kind: str, weight: float) -> None:
+    """A trainer's check: lambda_lines > 0 needs drawn lines to follow."""
+    if weight and input_kind != "sketch":
+        raise ValueError(f"lambda_lines follows a sketch's lines; input_kind is {input_kind!r}")
+
+
 def line_following_loss(render: torch.Tensor, sketch: torch.Tensor, *, tolerance: int = 2) -> torch.Tensor:
     """(1 - recall) + (1 - precision) of render's soft edges against the sketch's ink.
 

@@ -15,6 +15,7 @@ from engine.nets import Network, UnetGenerator
 
 from ..settings import TrainConfig
 from ..discriminators import PatchDiscriminator
+from ..line_loss import line_following_loss, require_sketch_input
 from ..losses import feature_matching_loss, gan_loss
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
@@ -32,6 +33,7 @@ class Pix2PixConfig(TrainConfig):
     n_layers_d: int = 3  # 3: the 70x70 PatchGAN
     lambda_l1: float = 100.0
     lambda_feat: float = 0.0  # >0: feature matching (pix2pixHD): L1 between the PatchGAN's inner features on (x, fake) and (x, real)
+    lambda_lines: float = 0.0  # >0: the render's strongest edges keep to the sketch's lines (trainers.line_loss; sketches only)
     gan_mode: str = "vanilla"
     lr: float = 2e-4
     beta1: float = 0.5
@@ -46,6 +48,7 @@ class Pix2PixTrainer(FamilyTrainer):
 
     def __init__(self, cfg: Pix2PixConfig, *, device: torch.device) -> None:
         super().__init__(cfg, device=device)
+        require_sketch_input(input_kind=cfg.input_kind, weight=cfg.lambda_lines)
         if cfg.generator == "unet":
             self.G = init_weights(UnetGenerator(
                 in_channels=self.input_channels(), out_channels=3, ngf=cfg.ngf, num_downs=cfg.num_downs, norm=cfg.norm, dropout=cfg.dropout,
@@ -106,6 +109,9 @@ class Pix2PixTrainer(FamilyTrainer):
                         judged_real = self.D(torch.cat([x, real], 1))
                     losses["G_feat"] = feature_matching_loss([judged_fake], [judged_real])
                     loss_g = loss_g + cfg.lambda_feat * losses["G_feat"]
+        if cfg.lambda_lines:  # in fp32: the per-picture threshold is a quantile of small gradients
+            losses["G_lines"] = line_following_loss(fake, x)
+            loss_g = loss_g + cfg.lambda_lines * losses["G_lines"]
         terms = extra.generator_terms(fake, real=real, step=batch.get("step", 0))
         losses.update(terms)
         loss_g = loss_g + sum(terms.values())
