@@ -156,8 +156,8 @@ def variations(canvas: object, n: float, seeds_text: str, locked: Sequence[objec
             seeds = sd.reroll(seeds, keep)
         locks = gr.CheckboxGroup(choices=sd.lock_choices(seeds), value=sorted(keep))
         if cv.rendered_in_page(canvas):
-            nz = HUB.contract(VARIATIONS).nz
-            zs = torch.cat([engine.random_latent(nz, s) for s in seeds])
+            prior = HUB.latent_prior(VARIATIONS)
+            zs = torch.cat([prior.sample(s) for s in seeds])
             page = latents_for_page(zs, "variation-gallery", sd.captions(seeds, keep))
             return gr.skip(), sd.format_seeds(seeds), locks, "", page
         model = HUB.get(VARIATIONS)
@@ -182,8 +182,8 @@ def variations_morph(canvas: object, seeds_text: str, a: float, b: float, t: flo
             raise ValueError("render some variations first: the morph goes between two of them")
         seeds = sd.parse_seeds(seeds_text, len(parts))
         ia, ib = sd.slot(a, len(seeds)), sd.slot(b, len(seeds))
-        nz = HUB.contract(VARIATIONS).nz
-        z = sd.interpolate_z(engine.random_latent(nz, seeds[ia])[0], engine.random_latent(nz, seeds[ib])[0], float(t))
+        prior = HUB.latent_prior(VARIATIONS)
+        z = sd.interpolate_z(prior.sample(seeds[ia])[0], prior.sample(seeds[ib])[0], float(t), mode=prior.interpolation)
         how = f"{t:.2f} of the way from seed {seeds[ia]} to seed {seeds[ib]}"
         if cv.rendered_in_page(canvas):
             return gr.skip(), f"morph: {how}", latents_for_page(z[None], "variation-morph")

@@ -53,6 +53,7 @@ class ModelHub:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.load_seconds: dict[str, float] = {}
+        self._priors: dict[str, engine.LatentPrior] = {}
 
     def configure(self, *, device: str | None) -> None:
         """Choose the device for models loaded from now on (already loaded ones are dropped)."""
@@ -75,6 +76,21 @@ class ModelHub:
         except ModelUnavailable:
             return None
         return card.contract if card else None
+
+    def latent_prior(self, name: str) -> engine.LatentPrior:
+        """Where the model's seeds take z from, read without loading its networks (the page
+        renders with latents the server draws)."""
+        if name in self._models:
+            return self._models[name].latent_prior
+        if name not in self._priors:
+            card = self.card(name)
+            if card is None or card.missing_files:
+                raise WeightsMissing(self.availability(name).message)
+            try:
+                self._priors[name] = engine.read_latent_prior(card.folder, nz=card.contract.nz)
+            except (OSError, ValueError) as exc:
+                raise ModelUnavailable(f"`{name}`'s latent prior could not be read: {exc}") from exc
+        return self._priors[name]
 
     def availability(self, name: str) -> Availability:
         if name in self._models:
@@ -124,6 +140,7 @@ class ModelHub:
         """Forget every loaded model (they load again on next use)."""
         with self._guard:
             self._models.clear()
+            self._priors.clear()
             self.load_seconds.clear()
 
     def is_loaded(self, name: str) -> bool:

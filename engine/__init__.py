@@ -15,6 +15,7 @@ from .device import random_latent
 from .errors import ModelError, ModelNotFound
 from .images import LUMA_WEIGHTS, MAX_PIXELS, MIN_SIDE, SOURCE_SIZE_KEY, load_image
 from .labels import image_to_class_ids
+from .latent_prior import LatentPrior, read_latent_prior
 from .loading import how_to_get, list_models, load, load_folder, save_model
 from .manifest import MANIFEST_FILE, ModelCard, upsert_entry, weights_dir
 from .translator import SEED_KEY, Translator
@@ -32,6 +33,7 @@ __all__ = [
     "MANIFEST_FILE",
     "SEED_KEY",
     "InputContract",
+    "LatentPrior",
     "ModelCard",
     "ModelError",
     "ModelNotFound",
@@ -49,6 +51,7 @@ __all__ = [
     "SOURCE_SIZE_KEY",
     "photo_to_sketch",
     "random_latent",
+    "read_latent_prior",
     "save_model",
     "upsert_entry",
     "web_spec",

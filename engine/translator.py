@@ -13,11 +13,12 @@ from PIL import Image
 from torch import nn
 
 from .contract import InputContract
-from .device import inference_dtype, random_latent
+from .device import inference_dtype
 from .families import family_spec, generator_role, run_generator
 from .geometry import Placement, crop_back, pad_to, plan_placement
 from .images import MIN_SIDE, load_image
 from .labels import encode_labels, image_to_class_ids
+from .latent_prior import LatentPrior
 from .web_spec import SKETCH_PAPER
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Translator:
         self.contract = InputContract.from_dict(config["contract"])
         self.networks = networks
         self.extras = extras
+        self.latent_prior = LatentPrior.from_extras(extras, nz=self.contract.nz)
         self.device = device
         self.dtype = inference_dtype(device)
         self.folder = folder
@@ -109,7 +111,7 @@ class Translator:
     def random_z(self, seed: int, n: int = 1) -> torch.Tensor:
         if not self.nz:
             raise ValueError(f"{self.name} takes no latent z")
-        return random_latent(self.nz, seed, n)
+        return self.latent_prior.sample(seed, n)
 
     @torch.inference_mode()
     def encode(self, photo: object) -> torch.Tensor:

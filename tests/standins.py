@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:  # run as a script, or imported by the app's bench
 
 from app.drawings.palettes import DEFAULT_FACADE_PALETTE, DEFAULT_STREET_PALETTE  # noqa: E402
 from app.models import FACADE, SKETCH, STREET, STUDIO_MODELS, VARIATIONS, ZEBRA  # noqa: E402
-from engine import InputContract, PaletteEntry, save_model, upsert_entry  # noqa: E402
+from engine import InputContract, LatentPrior, PaletteEntry, save_model, upsert_entry  # noqa: E402
 from engine.families import family_spec  # noqa: E402
 from engine.nets import build_network  # noqa: E402
 from engine.onnx_export import export_folder  # noqa: E402
@@ -68,6 +68,8 @@ def _specs(scale: str, native: int | None = None) -> dict[str, dict]:
             family="bicyclegan",
             task="sketch -> many cat photos",
             contract=InputContract(kind="sketch", size=size, channels=1, nz=8, encoder=True),
+            # seeds draw z near "training codes", as the shipped model's do (engine.latent_prior)
+            extras=LatentPrior.from_codes(torch.randn(20, 8, generator=g) * 0.5 + 1.0, bandwidth=1.0).to_extras(),
         ),
         FACADE: dict(
             family="pix2pix",

@@ -15,6 +15,8 @@ import torch
 from PIL import Image
 import gradio as gr
 
+import engine
+
 from app import canvas as cv
 from app import handlers as h
 from app import seeds as sd
@@ -311,13 +313,18 @@ def test_variations_rendered_in_the_page_get_latents_not_pictures(standins):
     very z the server would render with, and renders nothing."""
     in_page = {**sketch_canvas(), "where": "device"}
     before = server_renders().get(VARIATIONS, 0)
+    HUB.clear()
     gallery, seeds_text, _, status, page = h.variations(in_page, 3, "7, 8, 9", [1])
+    morph, _, halfway = h.variations_morph(in_page, "7, 8", 1, 2, 0.5)
+    assert not HUB.is_loaded(VARIATIONS), "the page's latents loaded the model on the server"
     assert gallery == SKIP and seeds_text == "7, 8, 9" and status == ""
     model = HUB.get(VARIATIONS)
+    assert model.latent_prior.fitted  # the stand-in, as the shipped model, draws z near its training codes
     assert np.allclose(page["zs"], torch.cat([model.random_z(s) for s in (7, 8, 9)]).numpy())
+    assert not np.allclose(page["zs"][0], engine.random_latent(model.nz, 7)[0].numpy(), atol=0.1)
     assert page["output"] == "variation-gallery" and page["captions"][1].endswith("kept")
-    morph, _, page = h.variations_morph(in_page, "7, 8", 1, 2, 0.0)
-    assert morph == SKIP and np.allclose(page["zs"][0], model.random_z(7)[0].numpy(), atol=1e-6)
+    # Codes are not centred: the morph goes straight between two of them, not round the origin.
+    assert morph == SKIP and np.allclose(halfway["zs"][0], ((model.random_z(7) + model.random_z(8)) / 2)[0].numpy(), atol=1e-6)
     assert server_renders().get(VARIATIONS, 0) == before
 
 

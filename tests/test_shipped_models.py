@@ -92,3 +92,13 @@ def test_shipped_model_matches_its_golden_slice(name: str, golden: dict, monkeyp
     diff = np.abs(np.array(got["slice"], np.int32) - np.array(want["slice"], np.int32)).max()
     assert diff <= TOLERANCE, f"{name}: output slice differs from the golden one by up to {diff} levels"
     assert abs(got["mean"] - want["mean"]) <= TOLERANCE
+
+
+def test_shipped_variations_draw_z_near_real_cats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BicycleGAN's seeds come from its training photos' codes (engine.latent_prior), not N(0, I),
+    whose far corners render casts no photo had (issue #41)."""
+    monkeypatch.setenv("GANVAS_WEIGHTS_DIR", str(WEIGHTS))
+    model = engine.load("bicyclegan.edges2cats", backend="torch")
+    prior = model.latent_prior
+    assert prior.fitted and prior.codes.shape[0] > 1000, "the shipped prior should hold every training photo's code"
+    assert bool((prior.noise > 0).all())

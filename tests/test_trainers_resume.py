@@ -152,6 +152,17 @@ def test_a_cyclegan_fine_tune_may_reweight_its_losses(tmp_path):
         train(tiny("cyclegan", data), run_dir=tmp_path / "run", resume=True, resume_overrides={"ngf": "8"})
 
 
+def test_a_finished_run_records_a_setting_changed_for_its_export(tmp_path):
+    data = make_data("bicyclegan", tmp_path / "data")
+    train(tiny("bicyclegan", data, checkpoint_every=2), run_dir=tmp_path / "run")
+    final = tmp_path / "run" / "checkpoints" / "step_00000002.pt"
+    weights = load_checkpoint(final)["networks"]
+    train(tiny("bicyclegan", data), run_dir=tmp_path / "run", resume=True, resume_overrides={"z_prior_bandwidth": "1.0"})
+    again = load_checkpoint(latest_checkpoint(tmp_path / "run"))
+    assert again["step"] == 2 and again["config"]["z_prior_bandwidth"] == 1.0
+    _assert_same(weights, again["networks"], "networks")  # no step was taken
+
+
 def test_a_pix2pix_run_keeps_its_crop_size(tmp_path, monkeypatch):
     data = make_data("pix2pix", tmp_path / "data")
     train(tiny("pix2pix", data, checkpoint_every=2), run_dir=tmp_path / "run")

@@ -275,4 +275,8 @@ def train(
         checkpoint(total)
         if dist.main:
             save_grid(family.preview(batch), run_dir / "samples" / f"step_{total:08d}.png")
+    elif state is not None and cfg != config_of(state):
+        # A finished run resumed only to change a setting the export reads (e.g. z_prior_bandwidth):
+        # the export takes the run's settings from its checkpoint, so the checkpoint records them.
+        checkpoint(start_step)
     return family

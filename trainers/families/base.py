@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.contract import InputContract, PaletteEntry
@@ -84,6 +85,22 @@ class FamilyTrainer:
             return (pal[x[:, 0].long()].permute(0, 3, 1, 2) / 127.5 - 1.0).contiguous()
         x = to_model_range(x)
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+    @torch.no_grad()
+    def encode_photos(self, photos: torch.Tensor, *, side: int | None = None, chunk: int = 16) -> torch.Tensor:
+        """uint8 N x 3 x H x W photos -> E's mean for each, N x nz float32 on the CPU. side: each
+        photo is first resized to side x side (as the engine's encode does)."""
+        encoder = self.networks["E"]
+        was_training = encoder.training
+        encoder.eval()
+        codes = []
+        for part in photos.split(chunk):
+            x = to_model_range(part.to(self.device))
+            if side is not None and tuple(x.shape[-2:]) != (side, side):
+                x = F.interpolate(x, size=(side, side), mode="bicubic", antialias=True, align_corners=False)
+            codes.append(encoder(x)[0].float().cpu())
+        encoder.train(was_training)
+        return torch.cat(codes)
 
     def add_pretrained_terms(self, *, lr: float, domains: tuple[str, ...] = ("photo",)) -> PretrainedTerms:
         """The projected discriminator and perceptual loss the config asks for; their trained parts

@@ -17,21 +17,29 @@ while it runs, as in the paper and code; optionally (lambda_ms) the mode-seeking
 BicycleGAN's own code lacks, on two random-z renders of A1 (one more G pass). G and E step, then D and D2 on the same (detached) fakes
 with real + fake losses (not halved). Weights start Xavier-normal with gain 0.02 (its default).
 The KL term is averaged over the half batch (summed in the original; equal at batch size 2).
+
+At inference the original draws z ~ N(0, I). With z_prior_bandwidth > 0 the export ships E's codes of
+the training photos instead and seeds draw z near them (engine.latent_prior): E does not put real
+photos at N(0, I), and z far from their codes renders casts no photo had.
 """
 from __future__ import annotations
 
 import math
+import logging
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from engine.latent_prior import LatentPrior
 from engine.nets import Network, ResnetEncoder, UnetGenerator
 
 from ..settings import TrainConfig
+from ..dataset import load_training_set
 from ..discriminators import MultiscaleDiscriminator
-from ..line_loss import line_following_loss
+from ..line_loss import line_following_loss, require_sketch_input
 from ..losses import central_half, feature_matching_loss, gan_loss, kl_divergence, mode_seeking_loss, reparameterize
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
 
@@ -52,6 +60,8 @@ def judged(a: torch.Tensor, b: torch.Tensor, *, conditional: bool) -> torch.Tens
 def encoder_blocks(crop_size: int) -> int:
     """Residual blocks of E: enough to reach 8 x 8 before the global pool (4 at 256 px, as resnet_256)."""
     return max(1, int(math.log2(crop_size)) - 4)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -79,8 +89,11 @@ class BicycleGANConfig(TrainConfig):
     gan_mode: str = "lsgan"
     lr: float = 2e-4
     beta1: float = 0.5
+    z_prior_bandwidth: float = 0.0  # >0: seeds draw z near E's codes of the training photos, with noise this
+    # many of the codes' spreads (a kernel density, shipped with the model); 0: N(0, I), as the original
 
     family: typing.ClassVar[str] = "bicyclegan"
+    changeable_on_resume: typing.ClassVar[tuple[str, ...]] = ("z_prior_bandwidth",)  # read by the export alone
 
 
 class BicycleGANTrainer(FamilyTrainer):
@@ -90,8 +103,7 @@ class BicycleGANTrainer(FamilyTrainer):
 
     def __init__(self, cfg: BicycleGANConfig, *, device: torch.device) -> None:
         super().__init__(cfg, device=device)
-        if cfg.lambda_lines and cfg.input_kind != "sketch":
-            raise ValueError(f"lambda_lines follows a sketch's lines; input_kind is {cfg.input_kind!r}")
+        require_sketch_input(input_kind=cfg.input_kind, weight=cfg.lambda_lines)
         if cfg.mode_seeking_region not in MODE_SEEKING_REGIONS:
             raise ValueError(f"mode_seeking_region must be one of {', '.join(MODE_SEEKING_REGIONS)}, got {cfg.mode_seeking_region!r}")
         if cfg.batch_size < 2 or cfg.batch_size % 2:
@@ -232,3 +244,15 @@ class BicycleGANTrainer(FamilyTrainer):
 
     def export_networks(self) -> dict[str, Network]:
         return {"G": self.G, "E": self.E}
+
+    def export_extras(self, run_dir: Path) -> tuple[dict[str, torch.Tensor], dict]:
+        """With z_prior_bandwidth: the latent prior from E's codes of every training photo."""
+        cfg = self.cfg
+        if not cfg.z_prior_bandwidth:
+            return {}, {}
+        if not Path(cfg.data).is_dir():
+            raise ValueError(f"z_prior_bandwidth: the export encodes the training photos, and {cfg.data} is missing")
+        photos = load_training_set(cfg).targets
+        prior = LatentPrior.from_codes(self.encode_photos(photos, side=cfg.crop_size), bandwidth=cfg.z_prior_bandwidth)
+        logger.info("latent prior from %d training photos' codes, bandwidth %.2f", len(photos), cfg.z_prior_bandwidth)
+        return prior.to_extras(), {}

@@ -44,7 +44,6 @@ from engine.nets import ConvStyleEncoder, Network, SPADEGenerator, build_network
 from engine.nets.spade import UPSAMPLING_LAYERS
 
 from ..settings import TrainConfig
-from ..data.augment import to_model_range
 from ..data.look_jitter import jitter_looks
 from ..dataset import crop_width, load_training_set
 from ..discriminators import MultiscaleDiscriminator
@@ -260,16 +259,6 @@ class SPADETrainer(FamilyTrainer):
 
     def export_networks(self) -> dict[str, Network]:
         return {"G": fold_spectral_norm(self.networks["G"]), "E": fold_spectral_norm(self.networks["E"])}
-
-    @torch.no_grad()
-    def encode_photos(self, photos: torch.Tensor, *, chunk: int = 16) -> torch.Tensor:
-        """uint8 N x 3 x H x W photos -> their style codes (E's mean), N x z_dim float32 on the CPU."""
-        encoder = self.networks["E"]
-        was_training = encoder.training
-        encoder.eval()
-        codes = [encoder(to_model_range(part.to(self.device)))[0].float().cpu() for part in photos.split(chunk)]
-        encoder.train(was_training)
-        return torch.cat(codes)
 
     def export_extras(self, run_dir: Path) -> tuple[dict[str, torch.Tensor], dict]:
         """Style controls from the codes of every training photo (the run's data folder must exist)."""
