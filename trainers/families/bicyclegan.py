@@ -24,8 +24,8 @@ photos at N(0, I), and z far from their codes renders casts no photo had.
 """
 from __future__ import annotations
 
-import math
 import logging
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,8 @@ from ..discriminators import MultiscaleDiscriminator
 from ..line_loss import line_following_loss, require_sketch_input
 from ..losses import central_half, feature_matching_loss, gan_loss, kl_divergence, mode_seeking_loss, reparameterize
 from .base import FamilyTrainer, imagenet_unet, init_weights, loss_values, set_requires_grad
+
+logger = logging.getLogger(__name__)
 
 D_SCALES = 2  # PatchGANs per discriminator (the original's basic_256_multi)
 MODE_SEEKING_REGIONS = ("whole", "centre")
@@ -60,8 +62,6 @@ def judged(a: torch.Tensor, b: torch.Tensor, *, conditional: bool) -> torch.Tens
 def encoder_blocks(crop_size: int) -> int:
     """Residual blocks of E: enough to reach 8 x 8 before the global pool (4 at 256 px, as resnet_256)."""
     return max(1, int(math.log2(crop_size)) - 4)
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
