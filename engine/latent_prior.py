@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
-from .device import generator_for
+from .device import generator_for, random_latent
 from .model_format import weight_files
 
 CODES_KEY, NOISE_KEY = "z_codes", "z_noise"  # extras (stored as "extra.<key>")
@@ -45,9 +45,9 @@ class LatentPrior:
 
     def sample(self, seed: int, n: int = 1) -> torch.Tensor:
         """n x nz latents of a seed (float32, CPU)."""
-        generator = generator_for(seed)
         if self.codes is None:
-            return torch.randn(n, self.nz, generator=generator)
+            return random_latent(self.nz, seed, n)
+        generator = generator_for(seed)
         pick = torch.randint(0, self.codes.shape[0], (n,), generator=generator)
         return self.codes[pick] + self.noise * torch.randn(n, self.nz, generator=generator)
 
