@@ -29,6 +29,7 @@ from trainers.evaluation import (
     judge_accuracy,
     judge_probabilities,
     kid_from_features,
+    kid_subset_estimates,
     centre_and_border_l1,
     l1,
     load_inception,
@@ -206,6 +207,19 @@ def test_fid_and_kid_with_tiny_inception(tiny_inception):
     assert abs(kid_same) < 0.1 * kid_shifted
     both = fid_kid(images, shifted, net=tiny_inception, kid_subsets=20, kid_subset_size=16)
     assert both["fid"] == pytest.approx(fid_shifted, rel=1e-6)
+
+
+def test_kid_subset_estimates_average_to_kid_and_their_spread_tells_noise_from_a_shift():
+    rng = np.random.default_rng(0)
+    real, other_real = rng.normal(size=(64, 8)), rng.normal(size=(64, 8))
+    shifted = rng.normal(size=(64, 8)) + 0.8
+    same = kid_subset_estimates(real, other_real, subsets=30, subset_size=32, seed=1)
+    apart = kid_subset_estimates(real, shifted, subsets=30, subset_size=32, seed=1)
+    assert same.shape == (30,)
+    assert same.mean() == pytest.approx(kid_from_features(real, other_real, subsets=30, subset_size=32, seed=1))
+    assert same.std() > 0  # subsets differ
+    assert abs(same.mean()) < same.std()  # two samples of one distribution: within the noise
+    assert apart.mean() - same.mean() > 3 * max(same.std(), apart.std())
 
 
 def test_load_inception_from_state_dict_files(tmp_path):

@@ -243,6 +243,7 @@ def test_kid_lite1_ranks_horses_and_blur_above_real_zebras():
     scores = realism(list(horses[:, None]), zebras, reference)
     assert scores["real_vs_real"] < scores["real_blurred"]
     assert scores["real_vs_real"] < scores["kid_lite1_x1000"]
+    assert 0 < scores["kid_lite1_x1000_spread"] < scores["kid_lite1_x1000"]
     assert scores["n_generated"] == scores["n_reference"] == 12
     with pytest.raises(ValueError, match="at least 4 images"):
         realism(list(horses[:2, None]), zebras, reference)

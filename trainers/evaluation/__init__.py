@@ -7,7 +7,7 @@
 - nets: the segmenter and judge networks; fitting: the loop that trains either; netio: their folders
   in the engine's model format.
 """
-from .fid import INCEPTION_ENV, fid_from_features, fid_kid, frechet_distance, inception_or_none, kid_from_features
+from .fid import INCEPTION_ENV, fid_from_features, fid_kid, frechet_distance, inception_or_none, kid_from_features, kid_subset_estimates
 from .inception import InceptionFeatures, inception_features, load_inception
 from .judge import judge_accuracy, judge_probabilities, train_judge
 from .metrics import (
@@ -47,6 +47,7 @@ __all__ = [
     "judge_accuracy",
     "judge_probabilities",
     "kid_from_features",
+    "kid_subset_estimates",
     "l1",
     "load_config",
     "load_inception",

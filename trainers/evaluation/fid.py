@@ -89,6 +89,32 @@ def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x @ y.T / x.shape[1] + 1.0) ** 3
 
 
+def kid_subset_estimates(
+    f1: torch.Tensor | np.ndarray,
+    f2: torch.Tensor | np.ndarray,
+    *,
+    subsets: int = 100,  # random subset pairs
+    subset_size: int = 1000,  # samples per subset; clipped to the smaller set
+    seed: int = 0,  # subset sampling, so a report is reproducible
+) -> np.ndarray:
+    """Kernel Inception Distance on each random subset pair: unbiased MMD^2, cubic polynomial kernel."""
+    a, b = _as_numpy(f1), _as_numpy(f2)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature dimensions differ: {a.shape[1]} vs {b.shape[1]}")
+    m = min(subset_size, len(a), len(b))
+    if m < 2:
+        raise ValueError(f"KID needs at least 2 samples per set, got {len(a)} and {len(b)}")
+    rng = np.random.default_rng(seed)
+    estimates = np.empty(subsets)
+    for i in range(subsets):
+        x = a[rng.choice(len(a), m, replace=False)]
+        y = b[rng.choice(len(b), m, replace=False)]
+        kxx, kyy, kxy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
+        within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        estimates[i] = within - 2 * kxy.mean()
+    return estimates
+
+
 def kid_from_features(
     f1: torch.Tensor | np.ndarray,
     f2: torch.Tensor | np.ndarray,
@@ -97,22 +123,8 @@ def kid_from_features(
     subset_size: int = 1000,  # samples per subset; clipped to the smaller set
     seed: int = 0,  # subset sampling, so a report is reproducible
 ) -> float:
-    """Kernel Inception Distance: unbiased MMD^2 with the cubic polynomial kernel, mean over subsets."""
-    a, b = _as_numpy(f1), _as_numpy(f2)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"feature dimensions differ: {a.shape[1]} vs {b.shape[1]}")
-    m = min(subset_size, len(a), len(b))
-    if m < 2:
-        raise ValueError(f"KID needs at least 2 samples per set, got {len(a)} and {len(b)}")
-    rng = np.random.default_rng(seed)
-    estimates = []
-    for _ in range(subsets):
-        x = a[rng.choice(len(a), m, replace=False)]
-        y = b[rng.choice(len(b), m, replace=False)]
-        kxx, kyy, kxy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
-        within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
-        estimates.append(within - 2 * kxy.mean())
-    return float(np.mean(estimates))
+    """Kernel Inception Distance: the mean of `kid_subset_estimates`."""
+    return float(np.mean(kid_subset_estimates(f1, f2, subsets=subsets, subset_size=subset_size, seed=seed)))
 
 
 @torch.no_grad()

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageFilter
 
 from ..pretrained.efficientnet_lite import NATIVE_SIZE, load_efficientnet_lite
-from .fid import kid_from_features
+from .fid import kid_subset_estimates
 
 BLUR_RADIUS = 4.0  # px, at the photo's own resolution
 SIDE = NATIVE_SIZE["lite1"]
@@ -62,10 +62,12 @@ def blurred(photos: list[np.ndarray], *, radius: float = BLUR_RADIUS) -> list[np
     return [np.asarray(Image.fromarray(p).filter(ImageFilter.GaussianBlur(radius))) for p in photos]
 
 
-def kid_x1000(a: torch.Tensor, b: torch.Tensor, *, seed: int = 0) -> float:
+def kid_x1000(a: torch.Tensor, b: torch.Tensor, *, seed: int = 0) -> tuple[float, float]:
+    """KID x1000 and its spread: the standard deviation of the subset estimates (x1000)."""
     # Subsets of half the smaller set: the estimate stays unbiased, and differs across subsets.
     size = max(2, min(len(a), len(b)) // 2)
-    return 1000.0 * kid_from_features(a, b, subsets=100, subset_size=size, seed=seed)
+    estimates = 1000.0 * kid_subset_estimates(a, b, subsets=100, subset_size=size, seed=seed)
+    return float(estimates.mean()), float(estimates.std())
 
 
 def realism(generated: list, held_out: list[np.ndarray], reference: list[np.ndarray]) -> dict:
@@ -74,9 +76,11 @@ def realism(generated: list, held_out: list[np.ndarray], reference: list[np.ndar
     if min(len(generated), len(held_out), len(reference)) < 4:
         raise ValueError(f"KID needs at least 4 images per set, got {len(generated)}, {len(held_out)}, {len(reference)}")
     ref = lite1_features(reference)
+    score, spread = kid_x1000(lite1_features(generated), ref)
     return {
-        "kid_lite1_x1000": kid_x1000(lite1_features(generated), ref),
-        "real_vs_real": kid_x1000(lite1_features(held_out), ref),
-        "real_blurred": kid_x1000(lite1_features(blurred(held_out)), ref),
+        # Two models whose scores differ by well under the spread are not told apart by this score.
+        "kid_lite1_x1000": score, "kid_lite1_x1000_spread": spread,
+        "real_vs_real": kid_x1000(lite1_features(held_out), ref)[0],
+        "real_blurred": kid_x1000(lite1_features(blurred(held_out)), ref)[0],
         "n_generated": len(generated), "n_reference": len(reference), "blur_radius_px": BLUR_RADIUS,
     }
