@@ -190,6 +190,33 @@ def test_realism_is_scored_against_another_split_with_its_reference_rows(weights
     assert realism["real_vs_real"] < realism["kid_lite1_x1000"] and realism["real_blurred"] < realism["kid_lite1_x1000"]
 
 
+def test_outlines_are_measured_beside_the_full_sketches(weights, tmp_path):
+    g = dict(in_channels=1, ngf=8, num_downs=5, norm="instance", dropout=False)
+    _register(weights, "pix2pix.tinysketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": UnetGenerator(**g)})
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(5)
+    for i in range(16):
+        im = np.full((64, 64, 3), 210, np.uint8)
+        im[rng.integers(5, 25) : 50, rng.integers(5, 25) : 50] = rng.integers(0, 120, 3)
+        for y, x in rng.integers(0, 60, (30, 2)):  # faint short strokes: texture the full sketch draws
+            im[y : y + 4, x] = 170
+        Image.fromarray(im).save(photos / f"{i}.png")
+    metrics = evaluate("pix2pix.tinysketch", data=photos, holdout=0.5, limit=10, outlines=True)["metrics"]
+    outline = metrics["outline"]
+    assert 0 <= outline["edge_f1"] <= 1 and outline["detail"] < 1
+    assert 0 < outline["kid_lite1_x1000_spread"] and np.isfinite(outline["kid_lite1_x1000"])
+    # Other inputs, other renders: an untrained G draws its input's lines, so the scores differ.
+    assert outline["kid_lite1_x1000"] != metrics["realism"]["kid_lite1_x1000"]
+    assert "outline" not in evaluate("pix2pix.tinysketch", data=photos, holdout=0.5, limit=10)["metrics"]
+
+
+def test_outlines_refuse_a_model_that_reads_no_sketch(weights, tmp_path):
+    _register(weights, "pix2pix.tinyphoto", "pix2pix", InputContract(kind="photo", size=64, channels=3), {"G": UnetGenerator(in_channels=3, ngf=8, num_downs=5)})
+    with pytest.raises(ValueError, match="sketch models"):
+        evaluate("pix2pix.tinyphoto", data=tmp_path, outlines=True)
+
+
 def test_grid_puts_each_model_beside_the_same_inputs_and_the_photo(weights, tmp_path):
     from trainers.evaluation.grid import HEADER, grid_main
 
@@ -216,6 +243,11 @@ def test_grid_puts_each_model_beside_the_same_inputs_and_the_photo(weights, tmp_
     assert body[:64, 96:].std() > 20, "held-out rows show their photo"
     with pytest.raises(ValueError, match="--titles names 1 columns for 2 models"):
         grid_main(["pix2pix.gridsketch", "pix2pix.gridsketch", "--data", str(photos), "--titles", "a", "--out", str(out)])
+    # --outlines: the held-out rows' inputs are outline sketches of the same photos, with less ink.
+    outlined = tmp_path / "outlined.png"
+    assert grid_main(["pix2pix.gridsketch", "--data", str(photos), "--holdout", "0.2", "--side", "64", "--outlines", "--out", str(outlined)]) == 0
+    full_inputs, outline_inputs = body[:64, :32], np.asarray(Image.open(outlined))[HEADER:, :64]
+    assert outline_inputs.shape[0] == 128 and (outline_inputs < 128).mean() < (full_inputs < 128).mean()
 
 
 def test_grid_samples_give_a_model_with_z_one_column_per_draw(weights, tmp_path):

@@ -18,6 +18,7 @@ from PIL import Image
 from .settings import TrainConfig
 from .data.augment import halve_resolution, random_resized_crop_flip, stack_nchw
 from .data.folders import list_images, load_aligned, load_labeled, load_photos, load_unaligned, split_holdout
+from .data.outline_sketch import choose_outlines, outline_sketches
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class TrainingSet:
     files: list[str]
     held_out: list[str] = field(default_factory=list)
     order: torch.Tensor | None = None  # paired: the indices one epoch walks through (repeats balance subfolders); None: each once
+    outlines: torch.Tensor | None = None  # sketch inputs: each photo's outline-only sketch (cfg.outline_sketches > 0)
 
     def __len__(self) -> int:
         return len(self.order) if self.order is not None else max(len(self.inputs), len(self.targets))
@@ -96,6 +98,8 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
     limit = cfg.limit or None
     size = (cfg.load_size, round(cfg.load_size * getattr(cfg, "aspect", 1.0)))
     split = root / "train" if (root / "train").is_dir() else root
+    if cfg.outline_sketches > 0 and (cfg.layout, cfg.input_kind) != ("photos", "sketch"):
+        raise ValueError('outline_sketches draws outlines from photos: it needs layout = "photos" and input_kind = "sketch"')
     if cfg.layout == "aligned":
         pairs = load_aligned(split, direction=cfg.direction, limit=limit)
         inputs, targets, files = pairs.inputs, pairs.targets, pairs.files
@@ -124,10 +128,13 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
     else:
         raise ValueError(f"unknown layout {cfg.layout!r}; valid: aligned, unaligned, labeled, photos")
     keep, held = _holdout(targets, files, cfg)
+    outlines = None
     targets = _resize([targets[i] for i in keep], size, nearest=False)
     if cfg.input_kind == "sketch":
         # Sketches are computed at the load size so the pen width matches what the app draws.
         inputs = _sketches(targets, line_width=cfg.line_width)
+        if cfg.outline_sketches > 0:
+            outlines = stack_nchw(outline_sketches(targets, line_width=cfg.line_width, seed=cfg.seed))
     else:
         inputs = _resize([inputs[i] for i in keep], size, nearest=cfg.input_kind == "labels")
     kept = [files[i] for i in keep]
@@ -136,7 +143,8 @@ def load_training_set(cfg: TrainConfig) -> TrainingSet:
     if order is not None:
         logger.info("subfolders balanced: an epoch draws %d images", len(order))
     return TrainingSet(
-        inputs=stack_nchw(inputs), targets=stack_nchw(targets), paired=True, files=kept, held_out=held, order=order
+        inputs=stack_nchw(inputs), targets=stack_nchw(targets), paired=True, files=kept, held_out=held, order=order,
+        outlines=outlines,
     )
 
 
@@ -170,6 +178,8 @@ def _indices(n: int, *, batch: int, seed: int, step: int, rank: int, world: int,
     return perm[start : start + batch]
 
 
+_OUTLINE_SEED_OFFSET = 7_919  # the outline choice's generator: another seed than the batch's
+
 # How a paired input is halved during the coarse steps: pen lines stay ink, class ids stay ids.
 _INPUT_HALVING = {"sketch": "ink", "labels": "nearest", "photo": "area"}
 
@@ -184,11 +194,17 @@ def draw_batch(
     if data.paired:
         idx = _indices(len(data.targets), batch=cfg.batch_size, seed=cfg.seed, step=step, rank=rank, world=world, order=data.order)
         pair = [data.inputs[idx].to(device, non_blocking=True), data.targets[idx].to(device, non_blocking=True)]
+        if data.outlines is not None:
+            pair.append(data.outlines[idx].to(device, non_blocking=True))
         load = min(pair[1].shape[-2:])
-        inp, tgt = random_resized_crop_flip(
-            pair, load_size=load, crop_size=crop, crop_width=crop_w, flip=True, nearest=[cfg.input_kind == "labels", False],
-            generator=gen,
+        inp, tgt, *outlines = random_resized_crop_flip(
+            pair, load_size=load, crop_size=crop, crop_width=crop_w, flip=True,
+            nearest=[cfg.input_kind == "labels", False, False][: len(pair)], generator=gen,
         )
+        if outlines:
+            # Its own generator: the crops and the sketch augmentation stay those of a run without outlines.
+            pick = step_generator(seed=cfg.seed + _OUTLINE_SEED_OFFSET, step=step, rank=rank)
+            inp = choose_outlines(inp, outlines[0], share=cfg.outline_sketches, generator=pick)
         if step < cfg.coarse_steps:
             inp = halve_resolution(inp, mode=_INPUT_HALVING.get(cfg.input_kind, "area"))
             tgt = halve_resolution(tgt, mode="area")

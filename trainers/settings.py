@@ -39,6 +39,8 @@ class TrainConfig:
     ema_decay: float = 0.0  # >0 (e.g. 0.999): also keep a moving average of the exported networks' weights; export uses it
     line_width: int = 2  # sketch inputs: pen width of computed sketches
     sketch_augment: bool = True  # sketch inputs: width jitter, dropped and wobbled strokes
+    outline_sketches: float = 0.0  # sketch inputs: share of samples drawn as an outline only, as people draw for fun
+    # (trainers/data/outline_sketch.py); 0 keeps the batches of runs made before it
     palette: list = field(default_factory=list)  # label inputs: [[name, r, g, b], ...] (id = position)
     # Pretrained ImageNet features (trainers/pretrained/): a projected discriminator and a perceptual loss.
     projected_d: str = "off"  # off | beside (next to the family's own D) | only (in its place: pix2pix, CycleGAN)

@@ -4,6 +4,7 @@
 - palette: snap colour label maps to a palette; recover the palette from JPEG-damaged maps
 - augment: paired random resize/crop/flip on NCHW batches; halving for coarse steps; uint8 <-> [-1, 1]
 - sketch_augment: make computed edge maps look hand drawn
+- outline_sketch: outline-only sketches of photos, as people draw for fun (training mix, evaluation)
 - edges_cli: `python -m trainers edges IN_DIR OUT_DIR`
 """
 

@@ -21,11 +21,12 @@ from engine.manifest import find_card, upsert_entry
 from ..data.folders import list_images, load_labeled, load_photos, read_rgb, split_holdout
 from .fid import fid_kid, inception_or_none
 from .judge import judge_probabilities
-from .metrics import centre_and_border_l1, colour_shift, edge_f1, l1, mean_pairwise_l1, pairwise_l1_map, psnr, segmentation_scores, ssim
+from .metrics import centre_and_border_l1, colour_shift, l1, mean_pairwise_l1, pairwise_l1_map, psnr, segmentation_scores, ssim
 from .netio import load_net
 from ..pretrained.efficientnet_lite import WeightsNotInstalled
 from .realism import realism, top1_share
-from .rendering import render_inputs, spread_indices
+from .rendering import render_inputs, render_to_uint8, spread_indices
+from .sketch_following import outline_metrics, renders_edge_f1
 from .style_follow import style_follow
 from .subject_colour import subject_colour_spread
 from .segmenter import predict_labels
@@ -263,7 +264,7 @@ def _direction_metrics(t: engine.Translator, photos: list[np.ndarray], *, direct
     """Translate `photos` one way, then back: cycle L1 to the photo, and the colour shift of the way there."""
     fakes = render_inputs(t, photos, direction=direction)
     reals = [_to_tensor(p, (f.shape[-1], f.shape[-2])) for p, f in zip(photos, fakes, strict=True)]
-    backs = [t.forward_tensor(t.prepare(_uint8(f))[0], direction=back).cpu()[..., : f.shape[-2], : f.shape[-1]] for f in fakes]
+    backs = [t.forward_tensor(t.prepare(render_to_uint8(f))[0], direction=back).cpu()[..., : f.shape[-2], : f.shape[-1]] for f in fakes]
     return {
         "cycle_l1": float(np.mean([l1(b, r) for b, r in zip(backs, reals, strict=True)])),
         "colour_shift": float(np.mean([colour_shift(f, r) for f, r in zip(fakes, reals, strict=True)])),
@@ -327,19 +328,18 @@ def _realism_metrics(t: engine.Translator, data: EvalSet, fakes: list[torch.Tens
         return {}
 
 
-def _uint8(y: torch.Tensor) -> np.ndarray:
-    return ((y[0].clamp(-1, 1).permute(1, 2, 0).numpy() + 1) * 127.5 + 0.5).astype(np.uint8)
-
-
 def evaluate(
     name: str, *, data: Path, run_dir: Path | None = None, segmenter: Path | None = None, judge: Path | None = None,
     holdout: float = 0.1, seed: int = 0, limit: int = 100, line_width: int = 2, inception: Path | None = None, device: str | None = None,
-    imagenet_class: int | None = None, backend: str | None = "torch",
+    imagenet_class: int | None = None, backend: str | None = "torch", outlines: bool = False,
 ) -> dict:
     """backend: "torch" (the default: the weights as trained, fp32), "onnx" (the shipped ONNX graphs,
-    int8 where they are) or None (what engine.load picks, as the studio does)."""
+    int8 where they are) or None (what engine.load picks, as the studio does). outlines: sketch
+    models are also measured on outline-only sketches of the same photos."""
     t0 = time.perf_counter()
     t = engine.load(name, device=device, backend=backend)
+    if outlines and t.contract.kind != "sketch":
+        raise ValueError(f"outline sketches measure sketch models; {name} reads {t.contract.kind}")
     data_set = load_eval_set(t, Path(data), run_dir=run_dir, holdout=holdout, seed=seed, limit=limit, line_width=line_width)
     if not data_set.inputs:
         raise ValueError(f"no evaluation images found under {data}")
@@ -361,13 +361,12 @@ def evaluate(
             if t.contract.encoder:
                 metrics["style_follow"] = style_follow(t, data_set.inputs, data_set.targets, other_photos=data_set.reference)
         if t.contract.kind == "sketch":
-            metrics["edge_f1"] = float(np.mean([
-                edge_f1(np.asarray(Image.fromarray(s).resize((o.shape[-1], o.shape[-2]), Image.NEAREST)), photo_to_sketch(_uint8(o), line_width=line_width))
-                for s, o in zip(data_set.inputs, fakes, strict=True)
-            ]))
+            metrics["edge_f1"] = renders_edge_f1(data_set.inputs, fakes, line_width=line_width)
         if t.nz:
             metrics.update(_latent_metrics(t, data_set, min(20, len(data_set.inputs))))
     metrics.update(_realism_metrics(t, data_set, fakes, fakes_a if t.family == "cyclegan" else None))
+    if outlines:
+        metrics["outline"] = outline_metrics(t, data_set.targets, reference=data_set.reference, line_width=line_width)
     net = inception_or_none(inception)
     if net is not None and len(fakes) >= 2:
         side = 256
@@ -394,13 +393,14 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     p.add_argument("--line-width", type=int, default=2)
     p.add_argument("--device")
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="onnx: the shipped ONNX graphs (int8 where quantized)")
+    p.add_argument("--outlines", action="store_true", help="sketch models: also measure on outline-only sketches, as people draw")
     p.add_argument("--out", type=Path, help="JSON file to write (default: print only)")
     p.add_argument("--write", action="store_true", help="store the metrics in the model's manifest entry")
     args = p.parse_args(argv)
     result = evaluate(
         args.name, data=args.data, run_dir=args.run, segmenter=args.segmenter, judge=args.judge, holdout=args.holdout,
         seed=args.seed, limit=args.limit, line_width=args.line_width, inception=args.inception, device=args.device,
-        imagenet_class=args.imagenet_class, backend=args.backend,
+        imagenet_class=args.imagenet_class, backend=args.backend, outlines=args.outlines,
     )
     print(json.dumps({k: v for k, v in result.items() if k != "files"}, indent=1))
     if args.out:

@@ -18,7 +18,9 @@ from PIL import Image, ImageDraw
 import engine
 
 from ..data.folders import list_images
-from .evaluate import _uint8, load_eval_set
+from ..data.outline_sketch import outline_sketch
+from .evaluate import load_eval_set
+from .rendering import render_to_uint8
 
 HEADER = 14  # px of column titles
 
@@ -37,7 +39,7 @@ def _render(t: engine.Translator, image: np.ndarray, *, seed: int) -> Image.Imag
     x, placement = t.prepare(image)
     z = t.random_z(seed, n=1) if t.nz else None
     y = t.forward_tensor(x, z=z).cpu()[..., : placement.scaled[1], : placement.scaled[0]]
-    return Image.fromarray(_uint8(y))
+    return Image.fromarray(render_to_uint8(y))
 
 
 def _read_example(path: Path, kind: str) -> np.ndarray:
@@ -48,13 +50,17 @@ def _read_example(path: Path, kind: str) -> np.ndarray:
 def make_grid(
     models: list[str], *, data: Path, run_dir: Path | None = None, examples: Path | None = None, limit: int = 10, side: int = 128,
     holdout: float = 0.1, seed: int = 0, line_width: int = 2, titles: list[str] | None = None, samples: int = 1,
+    outlines: bool = False,  # sketch models: draw the held-out photos as outlines only, as people sketch
 ) -> Image.Image:
     if samples < 1:
         raise ValueError(f"samples must be at least 1, got {samples}")
     translators = [_load(m) for m in models]
     first = translators[0]
     held = load_eval_set(first, Path(data), run_dir=run_dir, holdout=holdout, seed=seed, limit=limit, line_width=line_width)
-    rows: list[tuple[np.ndarray, np.ndarray | None]] = list(zip(held.inputs, held.targets, strict=True))
+    if outlines and first.contract.kind != "sketch":
+        raise ValueError(f"--outlines draws sketches; {models[0]} reads {first.contract.kind}")
+    inputs = [outline_sketch(p, line_width=line_width) for p in held.targets] if outlines else held.inputs
+    rows: list[tuple[np.ndarray, np.ndarray | None]] = list(zip(inputs, held.targets, strict=True))
     if examples is not None:
         # assets/ layouts keep a class-id twin (X_ids.png) beside each colour map: the colour map is the input.
         drawn = [p for p in list_images(examples) if not p.stem.endswith("_ids")]
@@ -97,6 +103,7 @@ def grid_main(argv: list[str] | None = None) -> int:
     p.add_argument("--holdout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--line-width", type=int, default=2)
+    p.add_argument("--outlines", action="store_true", help="sketch models: held-out rows drawn as outlines only")
     p.add_argument("--out", type=Path, required=True, help="PNG to write (outside the repository: it shows dataset photos)")
     args = p.parse_args(argv)
     titles = args.titles.split(",") if args.titles else None
@@ -105,7 +112,7 @@ def grid_main(argv: list[str] | None = None) -> int:
     grid = make_grid(
         args.models, data=args.data, run_dir=args.run, examples=args.examples, limit=args.limit, side=args.side,
         holdout=args.holdout, seed=args.seed, line_width=args.line_width, titles=titles,
-        samples=args.samples,
+        samples=args.samples, outlines=args.outlines,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     grid.save(args.out)

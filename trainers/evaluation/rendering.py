@@ -24,3 +24,8 @@ def render_inputs(t: engine.Translator, inputs: list[np.ndarray], *, z: torch.Te
         y = t.forward_tensor(x, z=zi, direction=direction).cpu()
         outs.append(y[..., : placement.scaled[1], : placement.scaled[0]])
     return outs
+
+
+def render_to_uint8(y: torch.Tensor) -> np.ndarray:
+    """One rendered output (1 x 3 x h x w in [-1, 1]) as an h x w x 3 uint8 picture."""
+    return ((y[0].clamp(-1, 1).permute(1, 2, 0).numpy() + 1) * 127.5 + 0.5).astype(np.uint8)
