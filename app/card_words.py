@@ -33,17 +33,34 @@ def realism_judgement(kid: float, real: float, blurred: float) -> str:
     return f"{words} (score {fixed(kid, 0)}, where real photos score {fixed(max(real, 0.0), 0)} and slightly blurred ones {fixed(blurred, 0)}; lower is better)"
 
 
+def _renders_int8(card: ModelCard) -> bool:
+    return "int8" in (card.entry.get("onnx_precision") or {}).values()
+
+
 def _rendered_kid(card: ModelCard) -> tuple[float, float, float] | None:
     """(score, real, blurred) of the pictures the studio shows: the int8 graphs' where it renders
     them, else the trained weights'."""
     check = card.entry.get("int8_check") or {}
     realism = (card.entry.get("metrics") or {}).get("realism") or {}
-    if "kid_lite1_x1000" in check and check.get("kid_reference") and "int8" in (card.entry.get("onnx_precision") or {}).values():
+    if "kid_lite1_x1000" in check and check.get("kid_reference") and _renders_int8(card):
         ref = check["kid_reference"]
         return check["kid_lite1_x1000"]["int8"], ref["real_vs_real"], ref["real_blurred"]
     if "kid_lite1_x1000" in realism and "real_blurred" in realism:
         return realism["kid_lite1_x1000"], realism.get("real_vs_real", 0.0), realism["real_blurred"]
     return None
+
+
+def _outline_kid(card: ModelCard) -> tuple[float, float, float] | None:
+    """(score, real, blurred) of renders from outline-only sketches, on the realism score's
+    yardstick; the int8 graphs' score where the studio renders with them."""
+    check = card.entry.get("int8_check") or {}
+    metrics = card.entry.get("metrics") or {}
+    realism, outline = metrics.get("realism") or {}, metrics.get("outline") or {}
+    if "kid_lite1_x1000" not in outline or "real_blurred" not in realism:
+        return None
+    int8 = "outline_kid_lite1_x1000" in check and _renders_int8(card)
+    score = check["outline_kid_lite1_x1000"]["int8"] if int8 else outline["kid_lite1_x1000"]
+    return score, realism.get("real_vs_real", 0.0), realism["real_blurred"]
 
 
 def quality_sentences(card: ModelCard) -> list[str]:
@@ -58,6 +75,9 @@ def quality_sentences(card: ModelCard) -> list[str]:
         for d, r in (m.get("realism") or {}).items():
             if isinstance(r, dict) and "kid_lite1_x1000" in r and "real_blurred" in r:
                 out.append(f"Realism of {directions.get(d, d)}: " + realism_judgement(r["kid_lite1_x1000"], r.get("real_vs_real", 0.0), r["real_blurred"]) + ".")
+    outline = _outline_kid(card)
+    if outline:
+        out.append("From an outline alone (no fur or background drawn, as most people sketch): " + realism_judgement(*outline) + ".")
     if "edge_f1" in m:
         out.append(f"Follows your lines: its edges match the sketch's at {percent(m['edge_f1'])} (100% would be every line in place).")
     ratio = (m.get("fcn") or {}).get("pixel_accuracy_ratio")

@@ -188,6 +188,11 @@ def metric_lines(metrics: dict, *, directions: dict[str, str] | None = None) -> 
             lines.append(realism_line(r))
         else:  # two-way models: one row per direction
             lines += [realism_line(v, label=directions.get(d, d)) for d, v in r.items() if isinstance(v, dict) and "kid_lite1_x1000" in v]
+    if isinstance(m.get("outline"), dict):
+        o = m.pop("outline")
+        parts = [f"realism (KID-Lite1 ×1000) {kid(o['kid_lite1_x1000'])}"] if "kid_lite1_x1000" in o else []
+        parts += [f"edges match the outline: F1 {fixed(o['edge_f1'], 2)}"] if "edge_f1" in o else []
+        lines.append("from outline-only sketches of the same photos (outline, eyes and nose; no fur or background): " + ", ".join(parts))
     close = [f"pixel difference L1 {number(m.pop('l1'))} (on a −1..1 scale, lower is closer)"] if "l1" in m else []
     if "psnr" in m:
         close.append(f"PSNR {fixed(m.pop('psnr'), 1)} dB (higher is closer)")

@@ -334,6 +334,26 @@ def test_realism_is_judged_against_real_and_blurred_photos() -> None:
     assert "(score 62, where real photos score 0 and slightly blurred ones 144; lower is better)" in realism_judgement(61.8, -0.05, 144.1)
 
 
+def test_a_card_judges_renders_from_outlines_on_the_same_yardstick() -> None:
+    from app.card_words import quality_sentences
+    from engine import InputContract, ModelCard
+
+    realism = {"kid_lite1_x1000": 19.6, "real_vs_real": -0.05, "real_blurred": 144.1}
+    entry = {"metrics": {"realism": realism, "outline": {"kid_lite1_x1000": 42.2}}}
+    card = lambda e: ModelCard(name="p.x", family="pix2pix", task="", contract=InputContract(kind="sketch", channels=1), files={}, entry=e)  # noqa: E731
+    sentences = quality_sentences(card(entry))
+    outline = [s for s in sentences if s.startswith("From an outline alone")]
+    assert len(outline) == 1 and "score 42, where real photos score 0 and slightly blurred ones 144" in outline[0]
+    # Rendered by the int8 graphs: their score, as for the realism sentence.
+    int8 = {**entry, "onnx_precision": {"G": "int8"}, "int8_check": {"outline_kid_lite1_x1000": {"fp32": 42.2, "int8": 30.4}}}
+    assert any("score 30," in s for s in quality_sentences(card(int8)) if s.startswith("From an outline"))
+    assert not any(s.startswith("From an outline") for s in quality_sentences(card({"metrics": {"realism": realism}})))
+    from app.metric_words import metric_lines
+
+    lines = metric_lines({"realism": realism, "outline": {"kid_lite1_x1000": 42.23, "kid_lite1_x1000_spread": 2.4, "edge_f1": 0.774, "detail": 0.25}})
+    assert "from outline-only sketches of the same photos (outline, eyes and nose; no fur or background): realism (KID-Lite1 ×1000) 42.2, edges match the outline: F1 0.77" in lines
+
+
 def test_a_card_speaks_plainly_first_and_folds_the_figures() -> None:
     from app.model_cards import card_markdown
     from engine import InputContract, ModelCard

@@ -41,6 +41,7 @@ TIMING_STEPS = 3  # steps timed at each resolution for --dry-run's estimate (aft
 # Figures the closing table puts side by side (manifest metrics key -> words), when both have them.
 FIGURES = {
     "realism.kid_lite1_x1000": "KID-Lite1 ×1000",
+    "outline.kid_lite1_x1000": "KID-Lite1 ×1000 from outline sketches",
     "edge_f1": "edge F1",
     "fcn.pixel_accuracy_ratio": "FCN pixel-accuracy ratio",
     "diversity_ratio": "diversity ratio",
@@ -51,7 +52,7 @@ FIGURES = {
     "imagenet_top1.AtoB": "Lite1 top-1 target class A→B",
 }
 # The manifest's int8_check: its figure -> where evaluate puts it (int8 against fp32).
-INT8_CHECK_KEYS = {"kid_lite1_x1000": "realism.kid_lite1_x1000", "edge_f1": "edge_f1", "fcn_pixel_accuracy_ratio": "fcn.pixel_accuracy_ratio", "diversity_ratio": "diversity_ratio"}
+INT8_CHECK_KEYS = {"kid_lite1_x1000": "realism.kid_lite1_x1000", "outline_kid_lite1_x1000": "outline.kid_lite1_x1000", "edge_f1": "edge_f1", "fcn_pixel_accuracy_ratio": "fcn.pixel_accuracy_ratio", "diversity_ratio": "diversity_ratio"}
 
 
 @dataclass(frozen=True)
