@@ -174,11 +174,17 @@ def test_fcn_segments_at_the_segmenters_training_scale() -> None:
     assert _segmenter_scale((100, 80), None) == (100, 80)
 
 
-def test_realism_is_scored_against_another_split_with_its_reference_rows(weights, tmp_path):
+def _tiny_sketch_model(weights: Path, tmp_path: Path) -> Path:
+    """Registers an untrained sketch model, pix2pix.tinysketch; returns an empty photo folder."""
     g = dict(in_channels=1, ngf=8, num_downs=5, norm="instance", dropout=False)
     _register(weights, "pix2pix.tinysketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": UnetGenerator(**g)})
     photos = tmp_path / "photos"
     photos.mkdir()
+    return photos
+
+
+def test_realism_is_scored_against_another_split_with_its_reference_rows(weights, tmp_path):
+    photos = _tiny_sketch_model(weights, tmp_path)
     rng = np.random.default_rng(4)
     for i in range(24):
         im = np.asarray(Image.fromarray(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)).resize((64, 64), Image.BICUBIC)).copy()
@@ -191,10 +197,7 @@ def test_realism_is_scored_against_another_split_with_its_reference_rows(weights
 
 
 def test_outlines_are_measured_beside_the_full_sketches(weights, tmp_path):
-    g = dict(in_channels=1, ngf=8, num_downs=5, norm="instance", dropout=False)
-    _register(weights, "pix2pix.tinysketch", "pix2pix", InputContract(kind="sketch", size=64, channels=1), {"G": UnetGenerator(**g)})
-    photos = tmp_path / "photos"
-    photos.mkdir()
+    photos = _tiny_sketch_model(weights, tmp_path)
     rng = np.random.default_rng(5)
     for i in range(16):
         im = np.full((64, 64, 3), 210, np.uint8)
