@@ -27,7 +27,7 @@ NOT_THE_MODEL = ("data", "init_from", "palette")
 MEASURED = {
     "pix2pix.facades": ("fcn", "realism", "l1"),
     "pix2pix.edges2cats": ("edge_f1", "l1", "outline"),
-    "bicyclegan.edges2cats": ("edge_f1", "diversity_ratio", "diversity_centre", "subject_colour", "l1_encoded_z"),
+    "bicyclegan.edges2cats": ("edge_f1", "diversity_ratio", "diversity_centre", "subject_colour", "l1_encoded_z", "outline"),
     "spade.camvid": ("fcn", "realism", "styles", "diversity_ratio", "style_follow"),
     "cyclegan.horse2zebra": ("cycle_l1_A", "judge", "imagenet_top1"),
 }
