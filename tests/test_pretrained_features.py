@@ -338,3 +338,49 @@ def test_bicyclegan_may_use_the_imagenet_unet_with_z_at_every_decoder_level(tmp_
     translator = engine.load(tmp_path / "bicyclegan.lite", device="cpu")
     renders = translator.sample(np.full((40, 40), 255, np.uint8), 2, seed=1)
     assert len(renders) == 2 and renders[0].size == (32, 32)
+
+
+# ---------------------------------------------------------------- the zoomed heads
+
+def test_a_zoom_is_one_region_of_each_picture_at_full_size():
+    from trainers.pretrained.zoom import random_zoom
+
+    rows = torch.arange(64.0).view(1, 1, 64, 1).expand(3, 3, 64, 64)  # each row's value is its index
+    torch.manual_seed(0)
+    zoomed = random_zoom(rows.clone().requires_grad_(True), crop=0.5)
+    assert zoomed.shape == rows.shape
+    for picture in zoomed.detach():
+        # 32 consecutive rows stretched over 64: a span of 31 rows, not the whole 63.
+        assert 30.0 <= float(picture.max() - picture.min()) <= 32.0
+    assert torch.equal(random_zoom(rows, crop=1.0), rows)
+    with pytest.raises(ValueError, match="projected_zoom_crop must be in"):
+        random_zoom(rows, crop=0.0)
+
+
+def test_zoomed_heads_train_log_and_resume_exactly(tmp_path):
+    from test_trainers_resume import Crash, _assert_same, _crash_after
+
+    data = make_data("pix2pix", tmp_path / "data")
+    extra = dict(PRETRAINED, lambda_projected_zoom=1.0)
+    train(tiny("pix2pix", data, max_steps=4, checkpoint_every=2, **extra), run_dir=tmp_path / "straight")
+    rows = read_losses(tmp_path / "straight")
+    assert {"D_proj", "D_proj_zoom", "G_proj", "G_proj_zoom"} <= set(rows[0])
+    assert all(np.isfinite(v) for row in rows for v in row.values())
+    with pytest.MonkeyPatch.context() as m:
+        _crash_after(m, "pix2pix", steps=2)
+        with pytest.raises(Crash):
+            train(tiny("pix2pix", data, max_steps=4, checkpoint_every=2, **extra), run_dir=tmp_path / "resumed")
+    train(tiny("pix2pix", data, max_steps=99), run_dir=tmp_path / "resumed", resume=True)
+    straight = load_checkpoint(tmp_path / "straight" / "checkpoints" / "step_00000004.pt")
+    resumed = load_checkpoint(tmp_path / "resumed" / "checkpoints" / "step_00000004.pt")
+    assert "D_proj_zoom" in straight["networks"] and "D_proj_zoom" in straight["optimizers"]
+    for part in ("networks", "optimizers", "schedulers", "extra"):
+        _assert_same(straight[part], resumed[part], part)
+
+
+def test_zoomed_heads_need_the_projected_discriminator(tmp_path):
+    from trainers.families import trainer_class
+
+    cfg = tiny("pix2pix", make_data("pix2pix", tmp_path / "data"), lambda_projected_zoom=1.0)
+    with pytest.raises(ValueError, match="set projected_d too"):
+        trainer_class("pix2pix")(cfg, device=torch.device("cpu"))

@@ -49,6 +49,9 @@ class TrainConfig:
     projected_size: int = 224  # images with a shorter side go up to it before the backbone (its ImageNet scale); 0: as they are
     projected_d_norm: str = "batch"  # the heads' norm: batch (the paper's; batches of 2 or more) | none
     diffaugment: str = "color,translation,cutout"  # what the projected D sees of real and fake alike ("" for nothing)
+    lambda_projected_zoom: float = 0.0  # >0: a second set of projected heads judges random crops (projected_zoom_crop of
+    # each side) scaled back up, so the pretrained features see eyes, mouths and fur at twice the scale; weight in G's objective
+    projected_zoom_crop: float = 0.5  # the zoomed heads' crop, as a share of each side
     lambda_perceptual: float = 0.0  # LPIPS-style distance in EfficientNet-Lite0 features: paired families' fake vs
     # real; CycleGAN's cycle and identity terms (times lambda_cycle, as their L1); SPADE's in place of VGG
 
