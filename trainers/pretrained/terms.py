@@ -115,8 +115,8 @@ class PretrainedTerms:
     def generator_terms(
         self, fake: torch.Tensor, *, real: torch.Tensor, step: int, perceptual_fake: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]:
-        """The weighted terms G adds for a paired family: "G_proj" on `fake`, "G_perc" between
-        `perceptual_fake` (default: `fake`) and `real`; only those switched on."""
+        """The weighted terms G adds for a paired family: "G_proj" (and "G_proj_zoom") on `fake`,
+        "G_perc" between `perceptual_fake` (default: `fake`) and `real`; only those switched on."""
         terms = {}
         for suffix, heads in self._head_sets():
             terms["G_proj" + suffix] = self._generator_hinge(fake, step=step, domain="photo", heads=heads)
